@@ -1,0 +1,309 @@
+//! The audit log: one JSON line for every request, whatever its outcome, appended with a single
+//! `write` on an `O_APPEND` file so that concurrent tasks and processes never interleave lines.
+//! A request whose entry cannot be written is not answered (fail closed).
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{SecondsFormat, Utc};
+use homelab_port::{Origin, ToolCall};
+use serde::Serialize;
+
+/// Where the log goes when `audit.path` is unset and the system location is writable.
+pub const SYSTEM_AUDIT_PATH: &str = "/var/log/homelab-assistant/audit.jsonl";
+
+/// Longest user message or answer kept in an entry; the rest is marked as cut.
+const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+/// What became of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Answered,
+    Refused,
+    Error,
+    Invalid,
+    RateLimited,
+    Unauthorized,
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditEntry {
+    /// RFC 3339, UTC.
+    pub timestamp: String,
+    pub conversation_id: Option<String>,
+    pub platform: String,
+    pub user_id: String,
+    pub channel_id: Option<String>,
+    pub user_message: String,
+    pub assistant_response: String,
+    pub refused: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal_category: Option<String>,
+    pub outcome: Outcome,
+    pub tool_calls: Vec<ToolCall>,
+    pub latency_ms: u64,
+}
+
+impl AuditEntry {
+    /// An entry stamped now for a request from `origin`.
+    pub fn new(origin: &Origin, user_message: &str, outcome: Outcome) -> Self {
+        Self {
+            timestamp: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            conversation_id: None,
+            platform: origin.platform.as_str().to_owned(),
+            user_id: origin.user_id.clone(),
+            channel_id: origin.channel_id.clone(),
+            user_message: bounded(user_message),
+            assistant_response: String::new(),
+            refused: false,
+            refusal_category: None,
+            outcome,
+            tool_calls: Vec::new(),
+            latency_ms: 0,
+        }
+    }
+}
+
+fn bounded(text: &str) -> String {
+    if text.len() <= MAX_TEXT_BYTES {
+        return text.to_owned();
+    }
+    let mut end = MAX_TEXT_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [cut, {} bytes in all]", &text[..end], text.len())
+}
+
+/// Why an entry could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    #[error("cannot open the audit log {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write the audit log {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("short write to the audit log {path}: {written} of {expected} bytes")]
+    ShortWrite {
+        path: PathBuf,
+        written: usize,
+        expected: usize,
+    },
+    #[error("cannot encode an audit entry: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// Where audit entries go.
+pub trait AuditSink: Send + Sync {
+    /// Appends one entry; an error means the entry is not in the log.
+    fn record(&self, entry: &AuditEntry) -> Result<(), AuditError>;
+    /// Flushes to stable storage, at shutdown.
+    fn sync(&self) -> Result<(), AuditError> {
+        Ok(())
+    }
+    /// Human-readable location, for the start-up message.
+    fn location(&self) -> String;
+}
+
+/// The JSONL file.
+#[derive(Debug)]
+pub struct JsonlAudit {
+    file: File,
+    path: PathBuf,
+}
+
+impl JsonlAudit {
+    /// Opens (creating it and its directory) the file for appending.
+    pub fn open(path: &Path) -> Result<Self, AuditError> {
+        let open_error = |source| AuditError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(open_error)?;
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(open_error)?;
+        Ok(Self {
+            file,
+            path: path.to_owned(),
+        })
+    }
+
+    /// `audit.path` if set; else the system location when writable; else the user's state dir.
+    pub fn open_default(configured: Option<&Path>) -> Result<Self, AuditError> {
+        if let Some(path) = configured {
+            return Self::open(path);
+        }
+        match Self::open(Path::new(SYSTEM_AUDIT_PATH)) {
+            Ok(audit) => Ok(audit),
+            Err(system_error) => match user_state_path() {
+                Some(path) => Self::open(&path),
+                None => Err(system_error),
+            },
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// `$XDG_STATE_HOME/homelab-assistant/audit.jsonl`, defaulting to `~/.local/state`.
+fn user_state_path() -> Option<PathBuf> {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| PathBuf::from(home).join(".local/state"))
+        })?;
+    Some(state.join("homelab-assistant/audit.jsonl"))
+}
+
+impl AuditSink for JsonlAudit {
+    fn record(&self, entry: &AuditEntry) -> Result<(), AuditError> {
+        let mut line = serde_json::to_vec(entry)?;
+        line.push(b'\n');
+        // One write call per line: with O_APPEND the kernel places it whole at the end, so lines
+        // from other tasks or processes cannot land inside it.
+        let written = (&self.file)
+            .write(&line)
+            .map_err(|source| AuditError::Write {
+                path: self.path.clone(),
+                source,
+            })?;
+        if written != line.len() {
+            return Err(AuditError::ShortWrite {
+                path: self.path.clone(),
+                written,
+                expected: line.len(),
+            });
+        }
+        Ok(())
+    }
+
+    fn sync(&self) -> Result<(), AuditError> {
+        self.file.sync_data().map_err(|source| AuditError::Write {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use homelab_port::Platform;
+    use std::sync::Arc;
+
+    fn entry(message: &str) -> AuditEntry {
+        let origin = Origin::new(Platform::Cli, "alice").with_channel("tty1");
+        let mut entry = AuditEntry::new(&origin, message, Outcome::Answered);
+        entry.conversation_id = Some("c1".into());
+        entry.assistant_response = "fine".into();
+        entry.tool_calls.push(ToolCall {
+            name: "cpu_usage".into(),
+            arguments: serde_json::json!({}),
+            ok: true,
+            duration_ms: 1,
+            error: None,
+        });
+        entry
+    }
+
+    #[test]
+    fn entries_are_whole_json_lines_with_every_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/audit.jsonl");
+        let audit = JsonlAudit::open(&path).unwrap();
+        audit.record(&entry("how is the cpu? ünïcödé 🚀")).unwrap();
+        audit.record(&entry("second")).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        for field in [
+            "timestamp",
+            "conversation_id",
+            "platform",
+            "user_id",
+            "channel_id",
+            "user_message",
+            "assistant_response",
+            "refused",
+            "outcome",
+            "tool_calls",
+            "latency_ms",
+        ] {
+            assert!(first.get(field).is_some(), "missing {field}");
+        }
+        assert_eq!(first["user_message"], "how is the cpu? ünïcödé 🚀");
+        assert_eq!(first["platform"], "cli");
+        assert_eq!(first["outcome"], "answered");
+        assert_eq!(first["tool_calls"][0]["duration_ms"], 1);
+        assert!(chrono::DateTime::parse_from_rfc3339(first["timestamp"].as_str().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn concurrent_writers_never_interleave() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        // Separate handles, as separate processes would have.
+        let writers: Vec<_> = (0..8)
+            .map(|_| Arc::new(JsonlAudit::open(&path).unwrap()))
+            .collect();
+        let big = "x".repeat(50_000);
+        std::thread::scope(|scope| {
+            for writer in &writers {
+                let big = &big;
+                scope.spawn(move || {
+                    for _ in 0..25 {
+                        writer.record(&entry(big)).unwrap();
+                    }
+                });
+            }
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 200);
+        for line in lines {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(value["user_message"].as_str().unwrap().len(), 50_000);
+        }
+    }
+
+    #[test]
+    fn huge_texts_are_bounded() {
+        let huge = "é".repeat(MAX_TEXT_BYTES);
+        let entry = entry(&huge);
+        assert!(entry.user_message.len() < MAX_TEXT_BYTES + 100);
+        assert!(entry.user_message.ends_with("bytes in all]"));
+    }
+
+    #[test]
+    fn an_unwritable_location_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, "").unwrap();
+        let err = JsonlAudit::open(&blocker.join("audit.jsonl")).unwrap_err();
+        assert!(err.to_string().contains("cannot open the audit log"));
+    }
+}

@@ -1,0 +1,885 @@
+//! The one configuration of the whole program: built-in defaults < TOML file < environment, with the
+//! old stack's variable names, secrets from `*_FILE` paths, and validation that reports every
+//! error at once so a user fixes their config in one go.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::{Dict, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// Where the default config file is looked for when neither `--config` nor `HOMELAB_CONFIG` is set.
+pub const DEFAULT_CONFIG_FILE: &str = "config/homelab.toml";
+
+/// The old stack's environment names and the keys they set. Each secret also has a `*_FILE` form.
+const LEGACY_ENV: &[(&str, &str)] = &[
+    ("API_KEY", "http.api_key"),
+    ("API_KEY_FILE", "http.api_key_file"),
+    ("LLM_PROVIDER", "llm.provider"),
+    ("LLM_MODEL", "llm.model"),
+    ("LLM_BASE_URL", "llm.base_url"),
+    ("LLM_API_KEY", "llm.api_key"),
+    ("LLM_API_KEY_FILE", "llm.api_key_file"),
+    ("GROQ_API_KEY", "llm.groq_api_key"),
+    ("GROQ_API_KEY_FILE", "llm.groq_api_key_file"),
+    ("GROQ_BASE_URL", "llm.groq_base_url"),
+    ("OPENAI_API_KEY", "llm.openai_api_key"),
+    ("OPENAI_API_KEY_FILE", "llm.openai_api_key_file"),
+    ("OPENAI_BASE_URL", "llm.openai_base_url"),
+    ("RATE_LIMIT_REQUESTS", "rate_limit.requests"),
+    ("RATE_LIMIT_WINDOW", "rate_limit.window_secs"),
+    ("LOG_LEVEL", "log.level"),
+];
+
+/// Everything the program can be told.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub audit: AuditConfig,
+    pub llm: LlmConfig,
+    pub http: HttpConfig,
+    pub rate_limit: RateLimitConfig,
+    pub log: LogConfig,
+    pub system: SystemConfig,
+    pub conversation: ConversationConfig,
+}
+
+/// The audit log.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// JSONL file; unset = `/var/log/homelab-assistant/audit.jsonl` when writable, else
+    /// `$XDG_STATE_HOME/homelab-assistant/audit.jsonl`.
+    pub path: Option<PathBuf>,
+}
+
+/// Which LLM answers, if any.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    pub provider: ProviderChoice,
+    /// Model name; unset = the provider's default.
+    pub model: Option<String>,
+    /// Base URL for the chosen provider; unset = the provider's default.
+    pub base_url: Option<String>,
+    /// Key for the chosen provider (any of them), overriding the per-provider keys.
+    pub api_key: Option<Secret>,
+    pub api_key_file: Option<PathBuf>,
+    pub groq_api_key: Option<Secret>,
+    pub groq_api_key_file: Option<PathBuf>,
+    pub groq_base_url: Option<String>,
+    pub openai_api_key: Option<Secret>,
+    pub openai_api_key_file: Option<PathBuf>,
+    pub openai_base_url: Option<String>,
+    /// Whole-request timeout for one LLM call.
+    pub timeout_secs: u64,
+    /// Tool-calling rounds before answering from what was gathered.
+    pub max_rounds: u32,
+    /// Completion tokens per LLM call.
+    pub max_tokens: u32,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            provider: ProviderChoice::Auto,
+            model: None,
+            base_url: None,
+            api_key: None,
+            api_key_file: None,
+            groq_api_key: None,
+            groq_api_key_file: None,
+            groq_base_url: None,
+            openai_api_key: None,
+            openai_api_key_file: None,
+            openai_base_url: None,
+            timeout_secs: 30,
+            max_rounds: 5,
+            max_tokens: 1024,
+        }
+    }
+}
+
+/// `LLM_PROVIDER`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderChoice {
+    /// Groq when `GROQ_API_KEY` is set, else OpenAI when `OPENAI_API_KEY` is set, else offline.
+    #[default]
+    Auto,
+    Groq,
+    Openai,
+    OpenaiCompatible,
+    Offline,
+}
+
+/// The HTTP `/chat` fallback.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Start the HTTP adapter under `serve`.
+    pub enabled: bool,
+    /// Listen address; port 0 picks a free port.
+    pub bind: String,
+    /// The legacy single key (`API_KEY`); its audit user name is `default`.
+    pub api_key: Option<Secret>,
+    pub api_key_file: Option<PathBuf>,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Longest accepted message, in characters.
+    pub max_message_chars: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            bind: "127.0.0.1:8000".to_owned(),
+            api_key: None,
+            api_key_file: None,
+            max_body_bytes: 16 * 1024,
+            max_message_chars: 4000,
+        }
+    }
+}
+
+/// Requests per window, per key or client.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub requests: u32,
+    pub window_secs: u64,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            requests: 60,
+            window_secs: 60,
+        }
+    }
+}
+
+/// Diagnostics on stderr.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A level (`info`) or a filter (`homelab_assistant=debug,warn`); unset = `info` for `serve`,
+    /// `warn` for one-shot commands. `RUST_LOG` wins when set.
+    pub level: Option<String>,
+}
+
+/// The system tools and their sampler.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SystemConfig {
+    /// How often CPU, memory, network and temperatures are sampled.
+    pub sample_interval_ms: u64,
+    /// How often the process table and filesystems are re-read (costlier).
+    pub slow_sample_interval_ms: u64,
+    /// Extra paths reported by `disk_usage` even when they are not a mount point of their own, such
+    /// as a pool bind-mounted read-only into the container (`/mnt/tank`).
+    pub extra_disk_paths: Vec<PathBuf>,
+}
+
+impl Default for SystemConfig {
+    fn default() -> Self {
+        Self {
+            sample_interval_ms: 2000,
+            slow_sample_interval_ms: 5000,
+            extra_disk_paths: Vec::new(),
+        }
+    }
+}
+
+/// Per-conversation memory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConversationConfig {
+    /// Turns (a question and its answer) kept per conversation.
+    pub max_turns: usize,
+    /// A conversation untouched this long is forgotten.
+    pub idle_expiry_secs: u64,
+    /// Conversations kept at once; the least recently used goes first.
+    pub max_conversations: usize,
+}
+
+impl Default for ConversationConfig {
+    fn default() -> Self {
+        Self {
+            max_turns: 10,
+            idle_expiry_secs: 30 * 60,
+            max_conversations: 10_000,
+        }
+    }
+}
+
+/// One problem in the configuration, with where the value came from when known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// Dotted key, e.g. `rate_limit.requests`; empty for whole-file problems.
+    pub key: String,
+    pub message: String,
+    /// "file config/homelab.toml", "env RATE_LIMIT_REQUESTS", …
+    pub source: Option<String>,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}", self.message)?;
+        } else {
+            write!(f, "{}: {}", self.key, self.message)?;
+        }
+        if let Some(source) = &self.source {
+            write!(f, " (from {source})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found, reported together.
+#[derive(Clone, Debug, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigProblem>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.0.len();
+        write!(
+            f,
+            "{count} configuration error{}:",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for problem in &self.0 {
+            write!(f, "\n  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A validated configuration and where it came from.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub config: Config,
+    /// The TOML file that was read, if any.
+    pub file: Option<PathBuf>,
+}
+
+/// Which file to read: `--config`, else `HOMELAB_CONFIG`, else `config/homelab.toml` when present.
+pub fn choose_file(explicit: Option<&Path>) -> Option<(PathBuf, bool)> {
+    if let Some(path) = explicit {
+        return Some((path.to_owned(), true));
+    }
+    if let Some(path) = std::env::var_os("HOMELAB_CONFIG").filter(|p| !p.is_empty()) {
+        return Some((PathBuf::from(path), true));
+    }
+    let default = PathBuf::from(DEFAULT_CONFIG_FILE);
+    default.is_file().then_some((default, false))
+}
+
+/// Reads, layers and validates the configuration from the real file system and environment.
+pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigErrors> {
+    let file = choose_file(explicit);
+    if let Some((path, _)) = &file
+        && !path.is_file()
+    {
+        return Err(ConfigErrors(vec![ConfigProblem {
+            key: String::new(),
+            message: format!(
+                "config file {} does not exist or is not a file",
+                path.display()
+            ),
+            source: None,
+        }]));
+    }
+    let mut figment = Figment::new();
+    if let Some((path, _)) = &file {
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    figment = figment.merge(legacy_env()).merge(homelab_env());
+    let config = from_figment(&figment)?;
+    Ok(Loaded {
+        config,
+        file: file.map(|(path, _)| path),
+    })
+}
+
+/// The old stack's names, mapped onto our keys.
+fn legacy_env() -> Env {
+    let names: Vec<&str> = LEGACY_ENV.iter().map(|(name, _)| *name).collect();
+    Env::raw().only(&names).map(|name| {
+        LEGACY_ENV
+            .iter()
+            .find(|(legacy, _)| name == *legacy)
+            .map(|(_, key)| (*key).into())
+            .unwrap_or_else(|| name.into())
+    })
+}
+
+/// `HOMELAB_SECTION__KEY`; `HOMELAB_CONFIG` names the file and is not a key.
+fn homelab_env() -> Env {
+    Env::prefixed("HOMELAB_").ignore(&["CONFIG"]).split("__")
+}
+
+/// Extracts and validates, collecting every unknown key, bad value and failed check.
+pub fn from_figment(figment: &Figment) -> Result<Config, ConfigErrors> {
+    let mut problems = Vec::new();
+    let mut data: Dict = match figment.extract() {
+        Ok(data) => data,
+        Err(errors) => {
+            // A provider itself failed (e.g. TOML syntax): nothing more can be checked.
+            let problems = errors
+                .into_iter()
+                .map(|e| ConfigProblem {
+                    key: e.path.join("."),
+                    message: e.kind.to_string(),
+                    source: e.metadata.as_ref().map(describe_source_of_provider),
+                })
+                .collect();
+            return Err(ConfigErrors(problems));
+        }
+    };
+    drop_empty_strings(&mut data);
+
+    // serde stops at the first error; remove each offending key and try again to find the rest.
+    let mut config = None;
+    for _ in 0..256 {
+        match Figment::from(Serialized::defaults(&data)).extract::<Config>() {
+            Ok(parsed) => {
+                config = Some(parsed);
+                break;
+            }
+            Err(errors) => {
+                let mut removed_any = false;
+                for error in errors {
+                    let mut path = error.path.clone();
+                    let message = match &error.kind {
+                        figment::error::Kind::UnknownField(field, expected) => {
+                            if path.last() != Some(field) {
+                                path.push(field.clone());
+                            }
+                            if expected.is_empty() {
+                                "unknown key".to_owned()
+                            } else {
+                                format!("unknown key; expected one of: {}", expected.join(", "))
+                            }
+                        }
+                        kind => kind.to_string(),
+                    };
+                    let key = path.join(".");
+                    problems.push(ConfigProblem {
+                        source: source_of(figment, &key),
+                        key,
+                        message,
+                    });
+                    removed_any |= remove_path(&mut data, &path);
+                }
+                if !removed_any {
+                    break;
+                }
+            }
+        }
+    }
+    let Some(mut config) = config else {
+        return Err(ConfigErrors(problems));
+    };
+    config.resolve_secret_files(&mut problems);
+    config.validate(&mut problems);
+    for problem in problems.iter_mut().filter(|p| p.source.is_none()) {
+        problem.source = source_of(figment, &problem.key);
+    }
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigErrors(problems))
+    }
+}
+
+/// An empty environment variable (`API_KEY=` in a .env file) means "unset", not "empty".
+fn drop_empty_strings(dict: &mut Dict) {
+    dict.retain(|_, value| !matches!(value, Value::String(_, s) if s.trim().is_empty()));
+    for value in dict.values_mut() {
+        if let Value::Dict(_, inner) = value {
+            drop_empty_strings(inner);
+        }
+    }
+}
+
+fn remove_path(dict: &mut Dict, path: &[String]) -> bool {
+    match path {
+        [] => false,
+        [last] => dict.remove(last).is_some(),
+        [first, rest @ ..] => match dict.get_mut(first) {
+            Some(Value::Dict(_, inner)) => remove_path(inner, rest),
+            Some(_) => dict.remove(first).is_some(),
+            None => false,
+        },
+    }
+}
+
+fn source_of(figment: &Figment, key: &str) -> Option<String> {
+    if key.is_empty() {
+        return None;
+    }
+    let metadata = figment.find_metadata(key)?;
+    if let Some(figment::Source::File(path)) = &metadata.source {
+        return Some(format!("file {}", path.display()));
+    }
+    if !metadata.name.contains("environment") {
+        return Some(metadata.name.to_string());
+    }
+    let legacy = LEGACY_ENV
+        .iter()
+        .find(|(_, legacy_key)| *legacy_key == key)
+        .map(|(name, _)| *name)
+        .filter(|name| std::env::var_os(name).is_some());
+    Some(match legacy {
+        Some(name) if !metadata.name.contains("HOMELAB_") => format!("env {name}"),
+        _ => format!("env HOMELAB_{}", key.replace('.', "__").to_uppercase()),
+    })
+}
+
+fn describe_source_of_provider(metadata: &figment::Metadata) -> String {
+    match &metadata.source {
+        Some(figment::Source::File(path)) => format!("file {}", path.display()),
+        _ => metadata.name.to_string(),
+    }
+}
+
+fn problem(key: &str, message: impl Into<String>) -> ConfigProblem {
+    ConfigProblem {
+        key: key.to_owned(),
+        message: message.into(),
+        source: None,
+    }
+}
+
+/// Reads `*_file` into its secret; a secret given both ways is ambiguous.
+fn resolve_secret(
+    key: &str,
+    value: &mut Option<Secret>,
+    file: &Option<PathBuf>,
+    problems: &mut Vec<ConfigProblem>,
+) {
+    let Some(path) = file else { return };
+    if value.is_some() {
+        problems.push(problem(
+            key,
+            format!("set either {key} or {key}_file, not both"),
+        ));
+        return;
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => problems.push(problem(
+            &format!("{key}_file"),
+            format!("{} is empty", path.display()),
+        )),
+        Ok(text) => *value = Some(Secret::new(text.trim().to_owned())),
+        Err(err) => problems.push(problem(
+            &format!("{key}_file"),
+            format!("cannot read {}: {err}", path.display()),
+        )),
+    }
+}
+
+impl Config {
+    fn resolve_secret_files(&mut self, problems: &mut Vec<ConfigProblem>) {
+        let llm = &mut self.llm;
+        resolve_secret("llm.api_key", &mut llm.api_key, &llm.api_key_file, problems);
+        resolve_secret(
+            "llm.groq_api_key",
+            &mut llm.groq_api_key,
+            &llm.groq_api_key_file,
+            problems,
+        );
+        resolve_secret(
+            "llm.openai_api_key",
+            &mut llm.openai_api_key,
+            &llm.openai_api_key_file,
+            problems,
+        );
+        let http = &mut self.http;
+        resolve_secret(
+            "http.api_key",
+            &mut http.api_key,
+            &http.api_key_file,
+            problems,
+        );
+    }
+
+    fn validate(&self, problems: &mut Vec<ConfigProblem>) {
+        let mut check = |ok: bool, key: &str, message: &str| {
+            if !ok {
+                problems.push(problem(key, message));
+            }
+        };
+        check(
+            self.rate_limit.requests > 0,
+            "rate_limit.requests",
+            "must be at least 1",
+        );
+        check(
+            (1..=86_400).contains(&self.rate_limit.window_secs),
+            "rate_limit.window_secs",
+            "must be between 1 and 86400 seconds",
+        );
+        check(
+            (1..=100).contains(&self.conversation.max_turns),
+            "conversation.max_turns",
+            "must be between 1 and 100",
+        );
+        check(
+            self.conversation.idle_expiry_secs > 0,
+            "conversation.idle_expiry_secs",
+            "must be at least 1",
+        );
+        check(
+            self.conversation.max_conversations > 0,
+            "conversation.max_conversations",
+            "must be at least 1",
+        );
+        check(
+            (100..=60_000).contains(&self.system.sample_interval_ms),
+            "system.sample_interval_ms",
+            "must be between 100 and 60000",
+        );
+        check(
+            (500..=600_000).contains(&self.system.slow_sample_interval_ms),
+            "system.slow_sample_interval_ms",
+            "must be between 500 and 600000",
+        );
+        check(
+            (1..=600).contains(&self.llm.timeout_secs),
+            "llm.timeout_secs",
+            "must be between 1 and 600",
+        );
+        check(
+            (1..=20).contains(&self.llm.max_rounds),
+            "llm.max_rounds",
+            "must be between 1 and 20",
+        );
+        check(
+            (16..=32_768).contains(&self.llm.max_tokens),
+            "llm.max_tokens",
+            "must be between 16 and 32768",
+        );
+        check(
+            self.http.max_body_bytes >= 256,
+            "http.max_body_bytes",
+            "must be at least 256",
+        );
+        check(
+            self.http.max_message_chars >= 1,
+            "http.max_message_chars",
+            "must be at least 1",
+        );
+        for (key, url) in [
+            ("llm.base_url", &self.llm.base_url),
+            ("llm.groq_base_url", &self.llm.groq_base_url),
+            ("llm.openai_base_url", &self.llm.openai_base_url),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                problems.push(problem(key, "must start with http:// or https://"));
+            }
+        }
+        match self.http.bind.parse::<SocketAddr>() {
+            Ok(addr) => {
+                if !addr.ip().is_loopback() && self.http.api_key.is_none() && self.http.enabled {
+                    problems.push(problem(
+                        "http.bind",
+                        format!(
+                            "{addr} is reachable from other machines, so an API key is required \
+                             (API_KEY or http.api_key_file); without one, bind 127.0.0.1"
+                        ),
+                    ));
+                }
+            }
+            Err(_) => problems.push(problem(
+                "http.bind",
+                format!("`{}` is not an address like 127.0.0.1:8000", self.http.bind),
+            )),
+        }
+        if let Some(level) = &self.log.level
+            && tracing_subscriber::EnvFilter::try_new(level).is_err()
+        {
+            problems.push(problem(
+                "log.level",
+                format!("`{level}` is not a level (error, warn, info, debug, trace) or a filter"),
+            ));
+        }
+        match self.llm.provider {
+            ProviderChoice::Groq
+                if self.llm.api_key.is_none() && self.llm.groq_api_key.is_none() =>
+            {
+                problems.push(problem(
+                    "llm.provider",
+                    "groq needs GROQ_API_KEY (or LLM_API_KEY)",
+                ));
+            }
+            ProviderChoice::Openai
+                if self.llm.api_key.is_none() && self.llm.openai_api_key.is_none() =>
+            {
+                problems.push(problem(
+                    "llm.provider",
+                    "openai needs OPENAI_API_KEY (or LLM_API_KEY)",
+                ));
+            }
+            ProviderChoice::OpenaiCompatible if self.llm.base_url.is_none() => {
+                problems.push(problem(
+                    "llm.base_url",
+                    "openai-compatible needs LLM_BASE_URL, e.g. http://localhost:11434/v1",
+                ));
+            }
+            _ => {}
+        }
+    }
+
+    /// The effective configuration as TOML, secrets masked.
+    pub fn to_masked_toml(&self) -> String {
+        toml_from_serializable(self)
+    }
+}
+
+fn toml_from_serializable(config: &Config) -> String {
+    // figment's TOML support is read-only; render through its Value so we need no second parser.
+    let value = match Figment::from(Serialized::defaults(config)).extract::<Dict>() {
+        Ok(dict) => dict,
+        Err(err) => return format!("# cannot render the configuration: {err}\n"),
+    };
+    let mut out = String::new();
+    let mut sections: Vec<(&String, &Dict)> = Vec::new();
+    for (key, value) in &value {
+        match value {
+            Value::Dict(_, inner) => sections.push((key, inner)),
+            other => out.push_str(&render_toml_line(key, other)),
+        }
+    }
+    for (name, dict) in sections {
+        out.push_str(&format!("\n[{name}]\n"));
+        for (key, value) in dict {
+            out.push_str(&render_toml_line(key, value));
+        }
+    }
+    out
+}
+
+fn render_toml_line(key: &str, value: &Value) -> String {
+    match value {
+        Value::Empty(..) => format!("# {key} is unset\n"),
+        value => format!("{key} = {}\n", render_toml_value(value)),
+    }
+}
+
+fn render_toml_value(value: &Value) -> String {
+    match value {
+        Value::String(_, s) => serde_json::to_string(s).unwrap_or_default(),
+        Value::Char(_, c) => serde_json::to_string(&c.to_string()).unwrap_or_default(),
+        Value::Bool(_, b) => b.to_string(),
+        Value::Num(_, n) => n
+            .to_u128()
+            .map(|v| v.to_string())
+            .or_else(|| n.to_i128().map(|v| v.to_string()))
+            .or_else(|| n.to_f64().map(|v| v.to_string()))
+            .unwrap_or_default(),
+        Value::Empty(..) => "\"\"".to_owned(),
+        Value::Array(_, items) => {
+            let inner: Vec<String> = items.iter().map(render_toml_value).collect();
+            format!("[{}]", inner.join(", "))
+        }
+        Value::Dict(_, dict) => {
+            let inner: Vec<String> = dict
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", render_toml_value(v)))
+                .collect();
+            format!("{{ {} }}", inner.join(", "))
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail closures return its (large) error type.
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load_in(jail: &Jail) -> Result<Config, ConfigErrors> {
+        let _ = jail;
+        let mut figment = Figment::new();
+        if let Some((path, _)) = choose_file(None) {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        from_figment(&figment.merge(legacy_env()).merge(homelab_env()))
+    }
+
+    #[test]
+    fn defaults_are_valid_and_offline() {
+        Jail::expect_with(|jail| {
+            let config = load_in(jail).expect("defaults are valid");
+            assert_eq!(config.llm.provider, ProviderChoice::Auto);
+            assert_eq!(config.http.bind, "127.0.0.1:8000");
+            assert_eq!(config.rate_limit.requests, 60);
+            assert_eq!(config.rate_limit.window_secs, 60);
+            assert!(config.audit.path.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn env_beats_file_beats_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_dir("config")?;
+            jail.create_file(
+                DEFAULT_CONFIG_FILE,
+                "[rate_limit]\nrequests = 10\nwindow_secs = 30\n[audit]\npath = \"/tmp/a.jsonl\"\n",
+            )?;
+            jail.set_env("HOMELAB_RATE_LIMIT__REQUESTS", "20");
+            let config = load_in(jail).expect("valid");
+            assert_eq!(config.rate_limit.requests, 20, "env overrides the file");
+            assert_eq!(config.rate_limit.window_secs, 30, "file overrides defaults");
+            assert_eq!(
+                config.audit.path.as_deref(),
+                Some(Path::new("/tmp/a.jsonl"))
+            );
+            assert_eq!(config.conversation.max_turns, 10, "defaults fill the rest");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn legacy_names_map_onto_keys_and_homelab_names_win() {
+        Jail::expect_with(|jail| {
+            jail.set_env("RATE_LIMIT_REQUESTS", "5");
+            jail.set_env("RATE_LIMIT_WINDOW", "7");
+            jail.set_env("LOG_LEVEL", "debug");
+            jail.set_env("API_KEY", "12345");
+            jail.set_env("LLM_PROVIDER", "offline");
+            jail.set_env("HOMELAB_RATE_LIMIT__WINDOW_SECS", "9");
+            let config = load_in(jail).expect("valid");
+            assert_eq!(config.rate_limit.requests, 5);
+            assert_eq!(config.rate_limit.window_secs, 9);
+            assert_eq!(config.log.level.as_deref(), Some("debug"));
+            assert_eq!(config.http.api_key.as_ref().unwrap().expose(), "12345");
+            assert_eq!(config.llm.provider, ProviderChoice::Offline);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn empty_env_values_mean_unset() {
+        Jail::expect_with(|jail| {
+            jail.set_env("API_KEY", "");
+            jail.set_env("LLM_PROVIDER", "");
+            let config = load_in(jail).expect("valid");
+            assert!(config.http.api_key.is_none());
+            assert_eq!(config.llm.provider, ProviderChoice::Auto);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_come_from_files() {
+        Jail::expect_with(|jail| {
+            jail.create_file("groq.key", "gsk-from-file\n")?;
+            jail.set_env("GROQ_API_KEY_FILE", "groq.key");
+            let config = load_in(jail).expect("valid");
+            assert_eq!(
+                config.llm.groq_api_key.as_ref().unwrap().expose(),
+                "gsk-from-file"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_error_is_reported_at_once() {
+        Jail::expect_with(|jail| {
+            jail.create_dir("config")?;
+            jail.create_file(
+                DEFAULT_CONFIG_FILE,
+                "[audit]\npth = \"/tmp/x\"\n[rate_limit]\nrequests = \"many\"\n[bogus]\nx = 1\n\
+                 [conversation]\nmax_turns = 0\n",
+            )?;
+            jail.set_env("HOMELAB_HTTP__BIND", "not-an-address");
+            jail.set_env("OPENAI_API_KEY_FILE", "/nonexistent/key");
+            let errors = load_in(jail).expect_err("invalid");
+            let text = errors.to_string();
+            for needle in [
+                "audit.pth",
+                "rate_limit.requests",
+                "bogus",
+                "conversation.max_turns",
+                "http.bind",
+                "llm.openai_api_key_file",
+            ] {
+                assert!(text.contains(needle), "{needle} missing from:\n{text}");
+            }
+            assert!(text.contains("file config/homelab.toml"), "{text}");
+            assert!(text.contains("env HOMELAB_HTTP__BIND"), "{text}");
+            assert!(text.contains("env OPENAI_API_KEY_FILE"), "{text}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_public_bind_needs_a_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("HOMELAB_HTTP__BIND", "0.0.0.0:8000");
+            assert!(load_in(jail).is_err());
+            jail.set_env("API_KEY", "k");
+            assert!(load_in(jail).is_ok());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn masked_toml_hides_secrets() {
+        Jail::expect_with(|jail| {
+            jail.set_env("GROQ_API_KEY", "gsk-very-secret");
+            let config = load_in(jail).expect("valid");
+            let shown = config.to_masked_toml();
+            assert!(!shown.contains("gsk-very-secret"), "{shown}");
+            assert!(shown.contains("groq_api_key = \"***\""), "{shown}");
+            assert!(shown.contains("[rate_limit]"), "{shown}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_example_config_is_valid_and_complete() {
+        let example = include_str!("../config/homelab.example.toml");
+        Jail::expect_with(|jail| {
+            jail.create_file("example.toml", example)?;
+            let config = from_figment(&Figment::new().merge(Toml::file_exact("example.toml")))
+                .expect("the example config is valid");
+            let defaults = Config::default();
+            assert_eq!(config.to_masked_toml(), defaults.to_masked_toml());
+            Ok(())
+        });
+        // Every key of the configuration is documented, commented out or not.
+        let shown = Config::default().to_masked_toml();
+        for line in shown.lines() {
+            let key = line
+                .trim_start_matches("# ")
+                .split([' ', '='])
+                .next()
+                .unwrap_or_default();
+            if key.is_empty()
+                || line.starts_with('[')
+                || line.starts_with("# ") && !line.ends_with("unset")
+            {
+                continue;
+            }
+            assert!(
+                example.contains(&format!("{key} =")),
+                "config/homelab.example.toml does not document `{key}`"
+            );
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Homelab Assistant: a private, read-only assistant for a homelab server. This library is the
+//! core (configuration, policy, tools, answerers, audit, orchestrator); `main.rs` only wires it.
+
+pub mod app;
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod conversation;
+pub mod llm;
+pub mod orchestrator;
+pub mod policy;
+pub mod secret;
+pub mod tools;
+
+pub use homelab_port as port;

@@ -1,0 +1,5 @@
+//! The `homelab-assistant` binary: everything lives in the library; this only hands over to the CLI.
+
+fn main() -> std::process::ExitCode {
+    homelab_assistant::cli::main()
+}
