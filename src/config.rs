@@ -34,6 +34,7 @@ const LEGACY_ENV: &[(&str, &str)] = &[
     ("RATE_LIMIT_REQUESTS", "rate_limit.requests"),
     ("RATE_LIMIT_WINDOW", "rate_limit.window_secs"),
     ("LOG_LEVEL", "log.level"),
+    ("DOCKER_HOST", "docker.host"),
 ];
 
 /// Everything the program can be told.
@@ -47,6 +48,7 @@ pub struct Config {
     pub log: LogConfig,
     pub system: SystemConfig,
     pub conversation: ConversationConfig,
+    pub docker: DockerConfig,
 }
 
 /// The audit log.
@@ -133,6 +135,12 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Longest accepted message, in characters.
     pub max_message_chars: usize,
+    /// Named keys (`[[http.api_keys]] name = "…", key_file = "…"`); the name is the audit user.
+    pub api_keys: Vec<NamedApiKey>,
+    /// Serve `/metrics` without a key on any address; otherwise only to loopback clients.
+    pub metrics_public: bool,
+    /// How long in-flight requests may take to finish after a shutdown signal.
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for HttpConfig {
@@ -144,8 +152,74 @@ impl Default for HttpConfig {
             api_key_file: None,
             max_body_bytes: 16 * 1024,
             max_message_chars: 4000,
+            api_keys: Vec::new(),
+            metrics_public: false,
+            shutdown_grace_secs: 10,
         }
     }
+}
+
+impl HttpConfig {
+    /// Every configured key with its name; the legacy `API_KEY` is named `default`.
+    pub fn keys(&self) -> Vec<(String, Secret)> {
+        let legacy = self
+            .api_key
+            .iter()
+            .map(|key| ("default".to_owned(), key.clone()));
+        let named = self
+            .api_keys
+            .iter()
+            .filter_map(|k| k.key.clone().map(|key| (k.name.clone(), key)));
+        legacy.chain(named).collect()
+    }
+}
+
+/// One named HTTP API key.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NamedApiKey {
+    pub name: String,
+    pub key: Option<Secret>,
+    pub key_file: Option<PathBuf>,
+}
+
+/// Docker Engine access: one host from `DOCKER_HOST`/`docker.host`, or several named hosts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DockerConfig {
+    /// Offer the Docker tools at all.
+    pub enabled: bool,
+    /// `unix:///var/run/docker.sock`, `tcp://proxy:2375`, `https://host:2376`; unset = the local
+    /// socket. Ignored when `hosts` is set.
+    pub host: Option<String>,
+    /// Several engines, each with a name that tools accept as `host`.
+    pub hosts: Vec<DockerHostConfig>,
+    /// Per-request timeout against the engine.
+    pub timeout_secs: u64,
+}
+
+impl Default for DockerConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            host: None,
+            hosts: Vec::new(),
+            timeout_secs: 5,
+        }
+    }
+}
+
+/// One named Docker engine.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DockerHostConfig {
+    pub name: String,
+    /// Address, as for `docker.host`.
+    pub host: String,
+    /// TLS files for `https://` engines.
+    pub tls_ca: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Requests per window, per key or client.
@@ -574,6 +648,16 @@ impl Config {
             "must be at least 256",
         );
         check(
+            (1..=300).contains(&self.http.shutdown_grace_secs),
+            "http.shutdown_grace_secs",
+            "must be between 1 and 300",
+        );
+        check(
+            (1..=120).contains(&self.docker.timeout_secs),
+            "docker.timeout_secs",
+            "must be between 1 and 120",
+        );
+        check(
             self.http.max_message_chars >= 1,
             "http.max_message_chars",
             "must be at least 1",
@@ -591,7 +675,7 @@ impl Config {
         }
         match self.http.bind.parse::<SocketAddr>() {
             Ok(addr) => {
-                if !addr.ip().is_loopback() && self.http.api_key.is_none() && self.http.enabled {
+                if !addr.ip().is_loopback() && self.http.keys().is_empty() && self.http.enabled {
                     problems.push(problem(
                         "http.bind",
                         format!(
@@ -605,6 +689,43 @@ impl Config {
                 "http.bind",
                 format!("`{}` is not an address like 127.0.0.1:8000", self.http.bind),
             )),
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, named) in self.http.api_keys.iter().enumerate() {
+            if named.name.trim().is_empty() || named.name == "default" {
+                problems.push(problem(
+                    &format!("http.api_keys.{i}.name"),
+                    "needs a name other than `default` (that is API_KEY's)",
+                ));
+            } else if !names.insert(named.name.as_str()) {
+                problems.push(problem(
+                    &format!("http.api_keys.{i}.name"),
+                    format!("`{}` is used twice", named.name),
+                ));
+            }
+        }
+        let mut docker_names = std::collections::HashSet::new();
+        for (i, host) in self.docker.hosts.iter().enumerate() {
+            if host.name.trim().is_empty() || !docker_names.insert(host.name.as_str()) {
+                problems.push(problem(
+                    &format!("docker.hosts.{i}.name"),
+                    "needs a unique, non-empty name",
+                ));
+            }
+            if !valid_docker_address(&host.host) {
+                problems.push(problem(
+                    &format!("docker.hosts.{i}.host"),
+                    "must be unix://PATH, tcp://HOST:PORT, http://… or https://…",
+                ));
+            }
+        }
+        if let Some(host) = &self.docker.host
+            && !valid_docker_address(host)
+        {
+            problems.push(problem(
+                "docker.host",
+                "must be unix://PATH, tcp://HOST:PORT, http://… or https://…",
+            ));
         }
         if let Some(level) = &self.log.level
             && tracing_subscriber::EnvFilter::try_new(level).is_err()
@@ -645,6 +766,12 @@ impl Config {
     pub fn to_masked_toml(&self) -> String {
         toml_from_serializable(self)
     }
+}
+
+fn valid_docker_address(address: &str) -> bool {
+    ["unix://", "tcp://", "http://", "https://"]
+        .iter()
+        .any(|scheme| address.starts_with(scheme) && address.len() > scheme.len())
 }
 
 fn toml_from_serializable(config: &Config) -> String {
