@@ -47,7 +47,7 @@ impl App {
         audit: Arc<dyn AuditSink>,
     ) -> Result<Self, BuildError> {
         let sampler = Sampler::start(&config.system);
-        let tools = Arc::new(registry(&sampler));
+        let tools = Arc::new(registry(config, &sampler));
         let provider = provider_for(&config.llm)?;
         tracing::info!(
             audit = %audit.location(),
@@ -68,7 +68,8 @@ impl App {
 }
 
 /// Every enabled read-only tool.
-pub fn registry(sampler: &Sampler) -> ToolRegistry {
+pub fn registry(config: &Config, sampler: &Sampler) -> ToolRegistry {
+    let _ = config;
     let mut registry = ToolRegistry::new(TOOL_TIMEOUT);
     for tool in system::tools(sampler) {
         registry.register(tool);
