@@ -9,6 +9,8 @@ use crate::config::{Config, LlmConfig, ProviderChoice};
 use crate::conversation::ConversationStore;
 use crate::llm::LlmProvider;
 use crate::llm::offline::OfflineAnswerer;
+use crate::llm::openai::{ClientSettings, OpenAiClient};
+use crate::llm::tool_loop::ToolCallingAnswerer;
 use crate::orchestrator::Orchestrator;
 use crate::tools::sampler::Sampler;
 use crate::tools::{ToolRegistry, system};
@@ -22,8 +24,8 @@ pub const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum BuildError {
     #[error(transparent)]
     Audit(#[from] AuditError),
-    #[error("LLM provider `{0}` is not available in this build")]
-    ProviderUnavailable(&'static str),
+    #[error("cannot set up the LLM client: {0}")]
+    Llm(crate::llm::LlmError),
 }
 
 /// The assembled assistant.
@@ -46,6 +48,7 @@ impl App {
         config: &Config,
         audit: Arc<dyn AuditSink>,
     ) -> Result<Self, BuildError> {
+        install_crypto_provider();
         let sampler = Sampler::start(&config.system);
         let tools = Arc::new(registry(config, &sampler));
         let provider = provider_for(&config.llm)?;
@@ -87,13 +90,67 @@ pub fn resolve_provider(config: &LlmConfig) -> ProviderChoice {
     }
 }
 
+/// Groq's OpenAI-compatible endpoint and default model.
+pub const GROQ_BASE_URL: &str = "https://api.groq.com/openai/v1";
+pub const GROQ_MODEL: &str = "llama-3.3-70b-versatile";
+/// OpenAI's endpoint and default model.
+pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+pub const OPENAI_MODEL: &str = "gpt-4o-mini";
+/// The model asked of a local server when `LLM_MODEL` is unset (Ollama's common default).
+pub const LOCAL_MODEL: &str = "llama3.1";
+
+/// Where the chosen provider is reached: (name, base URL, model, key). `None` for offline.
+pub fn provider_settings(config: &LlmConfig) -> Option<(&'static str, ClientSettings)> {
+    let (name, base_url, model, key) = match resolve_provider(config) {
+        ProviderChoice::Offline | ProviderChoice::Auto => return None,
+        ProviderChoice::Groq => (
+            "groq",
+            config.groq_base_url.as_deref().unwrap_or(GROQ_BASE_URL),
+            GROQ_MODEL,
+            config.groq_api_key.as_ref(),
+        ),
+        ProviderChoice::Openai => (
+            "openai",
+            config.openai_base_url.as_deref().unwrap_or(OPENAI_BASE_URL),
+            OPENAI_MODEL,
+            config.openai_api_key.as_ref(),
+        ),
+        ProviderChoice::OpenaiCompatible => (
+            "openai-compatible",
+            config.base_url.as_deref().unwrap_or_default(),
+            LOCAL_MODEL,
+            None,
+        ),
+    };
+    Some((
+        name,
+        ClientSettings {
+            base_url: config
+                .base_url
+                .clone()
+                .unwrap_or_else(|| base_url.to_owned()),
+            model: config.model.clone().unwrap_or_else(|| model.to_owned()),
+            api_key: config.api_key.clone().or_else(|| key.cloned()),
+            max_tokens: config.max_tokens,
+        },
+    ))
+}
+
 fn provider_for(config: &LlmConfig) -> Result<Arc<dyn LlmProvider>, BuildError> {
-    match resolve_provider(config) {
-        ProviderChoice::Offline | ProviderChoice::Auto => Ok(Arc::new(OfflineAnswerer)),
-        ProviderChoice::Groq => Err(BuildError::ProviderUnavailable("groq")),
-        ProviderChoice::Openai => Err(BuildError::ProviderUnavailable("openai")),
-        ProviderChoice::OpenaiCompatible => {
-            Err(BuildError::ProviderUnavailable("openai-compatible"))
-        }
-    }
+    let Some((name, settings)) = provider_settings(config) else {
+        return Ok(Arc::new(OfflineAnswerer));
+    };
+    let client = OpenAiClient::new(settings).map_err(BuildError::Llm)?;
+    Ok(Arc::new(ToolCallingAnswerer::new(
+        client,
+        name,
+        config.max_rounds,
+        Duration::from_secs(config.timeout_secs),
+    )))
+}
+
+/// rustls needs one process-wide crypto provider; several crates bring their own, so choose.
+pub fn install_crypto_provider() {
+    // An error only means one is installed already, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

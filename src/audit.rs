@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{SecondsFormat, Utc};
 use homelab_port::{Origin, ToolCall};
+
+use crate::llm::LlmUsage;
 use serde::Serialize;
 
 /// Where the log goes when `audit.path` is unset and the system location is writable.
@@ -45,6 +47,9 @@ pub struct AuditEntry {
     pub outcome: Outcome,
     pub tool_calls: Vec<ToolCall>,
     pub latency_ms: u64,
+    /// How an LLM was used; absent when none was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmUsage>,
 }
 
 impl AuditEntry {
@@ -63,6 +68,7 @@ impl AuditEntry {
             outcome,
             tool_calls: Vec::new(),
             latency_ms: 0,
+            llm: None,
         }
     }
 }
@@ -225,6 +231,7 @@ mod tests {
             ok: true,
             duration_ms: 1,
             error: None,
+            rejected: false,
         });
         entry
     }

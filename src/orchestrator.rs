@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::audit::{AuditEntry, AuditSink, Outcome};
 use crate::conversation::{ConversationStore, Turn};
 use crate::llm::offline::{HELP_TEXT, Intent, answer_intents};
-use crate::llm::{AnswerRequest, LlmProvider};
+use crate::llm::{AnswerRequest, LlmProvider, LlmUsage};
 use crate::policy;
 use crate::tools::ToolRegistry;
 
@@ -40,11 +40,13 @@ impl std::fmt::Debug for Orchestrator {
 }
 
 /// The answer before it is audited.
+#[derive(Default)]
 struct Answered {
     text: String,
     refused: bool,
     refusal_category: Option<String>,
     tool_calls: Vec<ToolCall>,
+    llm: Option<LlmUsage>,
 }
 
 impl Orchestrator {
@@ -84,7 +86,7 @@ impl Orchestrator {
                 text: refusal.message(),
                 refused: true,
                 refusal_category: Some(refusal.category.as_str().to_owned()),
-                tool_calls: Vec::new(),
+                ..Answered::default()
             });
         }
         let answer = self
@@ -98,9 +100,10 @@ impl Orchestrator {
             .map_err(|e| ChatError::Unavailable(e.to_string()))?;
         Ok(Answered {
             text: answer.text,
-            refused: false,
-            refusal_category: None,
+            refused: answer.refusal_category.is_some(),
+            refusal_category: answer.refusal_category,
             tool_calls: answer.tool_calls,
+            llm: answer.llm,
         })
     }
 
@@ -110,9 +113,7 @@ impl Orchestrator {
             Command::Help => {
                 return Answered {
                     text: HELP_TEXT.to_owned(),
-                    refused: false,
-                    refusal_category: None,
-                    tool_calls: Vec::new(),
+                    ..Answered::default()
                 };
             }
             Command::Status => ("system_overview", json!({}), Intent::Overview),
@@ -139,9 +140,7 @@ impl Orchestrator {
             _ => {
                 return Answered {
                     text: format!("This command is not supported.\n\n{HELP_TEXT}"),
-                    refused: false,
-                    refusal_category: None,
-                    tool_calls: Vec::new(),
+                    ..Answered::default()
                 };
             }
         };
@@ -150,9 +149,8 @@ impl Orchestrator {
             let answer = answer_intents(&command.as_question(), &[intent], &self.tools).await;
             return Answered {
                 text: answer.text,
-                refused: false,
-                refusal_category: None,
                 tool_calls: answer.tool_calls,
+                ..Answered::default()
             };
         }
         let outcome = self.tools.call(tool, arguments).await;
@@ -162,9 +160,8 @@ impl Orchestrator {
         };
         Answered {
             text,
-            refused: false,
-            refusal_category: None,
             tool_calls: vec![outcome.record],
+            ..Answered::default()
         }
     }
 
@@ -249,6 +246,7 @@ impl ChatHandler for Orchestrator {
         entry.refused = answered.refused;
         entry.refusal_category = answered.refusal_category.clone();
         entry.tool_calls = answered.tool_calls.clone();
+        entry.llm = answered.llm;
         entry.latency_ms = millis_since(started);
         self.write_audit(&entry)?;
         Ok(Reply {
@@ -331,7 +329,7 @@ mod tests {
             }
             Ok(Answer {
                 text: format!("history={}", request.history.len()),
-                tool_calls: Vec::new(),
+                ..Answer::default()
             })
         }
     }

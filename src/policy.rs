@@ -27,7 +27,29 @@ pub enum Category {
     Packages,
 }
 
+/// Every category, for the model's `decline_request` tool and for docs.
+pub const ALL_CATEGORIES: [Category; 11] = [
+    Category::ContainerLifecycle,
+    Category::ImagesAndVolumes,
+    Category::Deployment,
+    Category::HostPower,
+    Category::Services,
+    Category::Shell,
+    Category::Files,
+    Category::Storage,
+    Category::NetworkAndAccess,
+    Category::Automation,
+    Category::Packages,
+];
+
 impl Category {
+    /// The category named by [`Category::as_str`], if any.
+    pub fn parse(name: &str) -> Option<Category> {
+        ALL_CATEGORIES
+            .into_iter()
+            .find(|c| c.as_str() == name.trim())
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Category::ContainerLifecycle => "container_lifecycle",
@@ -163,6 +185,73 @@ pub fn classify(text: &str) -> Option<Refusal> {
             if refusal.is_some() {
                 return refusal;
             }
+        }
+    }
+    None
+}
+
+/// Past tenses of actions, with the verb the classifier knows them by.
+const PAST_ACTIONS: &[(&str, &str)] = &[
+    ("restarted", "restart"),
+    ("rebooted", "reboot"),
+    ("stopped", "stop"),
+    ("started", "start"),
+    ("killed", "kill"),
+    ("deleted", "delete"),
+    ("removed", "remove"),
+    ("pruned", "prune"),
+    ("installed", "install"),
+    ("uninstalled", "uninstall"),
+    ("updated", "update"),
+    ("upgraded", "upgrade"),
+    ("redeployed", "redeploy"),
+    ("executed", "execute"),
+    ("ran", "run"),
+    ("scheduled", "schedule"),
+    ("wiped", "wipe"),
+    ("destroyed", "destroy"),
+    ("disabled", "disable"),
+    ("enabled", "enable"),
+    ("opened", "open"),
+    ("blocked", "block"),
+    ("paused", "pause"),
+    ("recreated", "recreate"),
+    ("pulled", "pull"),
+];
+
+/// Finds a first-person claim of having changed something ("I've restarted plex for you"),
+/// which can never be true here. Returns the refusal the claimed action deserves.
+pub fn claimed_action(answer: &str) -> Option<Refusal> {
+    let normalized = normalize(answer);
+    for sentence in split_sentences(&normalized) {
+        let words = words(sentence);
+        for (i, word) in words.iter().enumerate() {
+            let Some((_, verb)) = PAST_ACTIONS.iter().find(|(past, _)| past == word) else {
+                continue;
+            };
+            let before: Vec<&str> = words[i.saturating_sub(3)..i]
+                .iter()
+                .map(String::as_str)
+                .collect();
+            let first_person = before
+                .iter()
+                .any(|w| matches!(*w, "i" | "i've" | "i'have" | "we" | "we've"))
+                && !before.iter().any(|w| {
+                    matches!(
+                        *w,
+                        "not" | "never" | "haven't" | "didn't" | "can't" | "cannot"
+                    )
+                });
+            if !first_person {
+                continue;
+            }
+            let rest: Vec<&str> = words[i + 1..].iter().map(String::as_str).collect();
+            let category = category_for(verb, &rest).unwrap_or(Category::ContainerLifecycle);
+            return Some(Refusal {
+                category,
+                action: (*verb).to_owned(),
+                target: target_of(&rest),
+            });
         }
     }
     None
@@ -1023,6 +1112,27 @@ mod tests {
         assert!(message.contains("read-only"), "{message}");
         assert!(message.contains("Nothing was changed"), "{message}");
         assert!(message.contains("logs of plex"), "{message}");
+    }
+
+    #[test]
+    fn first_person_claims_of_action_are_caught() {
+        for text in [
+            "I've restarted plex for you.",
+            "Done! I have successfully stopped sonarr.",
+            "We deleted the old snapshots.",
+        ] {
+            assert!(claimed_action(text).is_some(), "`{text}`");
+        }
+        for text in [
+            "plex restarted 3 times today.",
+            "I have not restarted anything.",
+            "The container was stopped at 03:00 with exit code 137.",
+            "I can't restart plex, I'm read-only.",
+        ] {
+            assert!(claimed_action(text).is_none(), "`{text}`");
+        }
+        assert_eq!(Category::parse("host_power"), Some(Category::HostPower));
+        assert_eq!(Category::parse("bogus"), None);
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! calls tools, or the built-in offline answerer. Both see the same tools and history.
 
 pub mod offline;
+pub mod openai;
+pub mod tool_loop;
+pub mod untrusted;
 
 use async_trait::async_trait;
 use homelab_port::ToolCall;
@@ -23,6 +26,23 @@ pub struct AnswerRequest<'a> {
 pub struct Answer {
     pub text: String,
     pub tool_calls: Vec<ToolCall>,
+    /// Set when the model declined a state-changing request, or claimed to have done one.
+    pub refusal_category: Option<String>,
+    /// How an LLM was used, for the audit log; `None` for the offline answerer.
+    pub llm: Option<LlmUsage>,
+}
+
+/// The audit log's account of LLM use for one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LlmUsage {
+    pub provider: String,
+    pub model: String,
+    pub rounds: u32,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// The LLM failed and the offline answer was given instead.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub degraded: bool,
 }
 
 /// Why a provider could not answer. The text is for logs; the asker sees a generic message.

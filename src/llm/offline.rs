@@ -358,13 +358,13 @@ pub async fn answer_intents(question: &str, intents: &[Intent], tools: &ToolRegi
     if intents.is_empty() {
         return Answer {
             text: format!("I'm not sure what you're asking.\n\n{HELP_TEXT}"),
-            tool_calls: Vec::new(),
+            ..Answer::default()
         };
     }
     if intents == [Intent::Help] {
         return Answer {
             text: HELP_TEXT.to_owned(),
-            tool_calls: Vec::new(),
+            ..Answer::default()
         };
     }
     let (planned, notes) = plan(question, intents, tools);
@@ -381,6 +381,7 @@ pub async fn answer_intents(question: &str, intents: &[Intent], tools: &ToolRegi
     Answer {
         text: sections.join("\n\n").trim().to_owned(),
         tool_calls: outcomes.into_iter().map(|o| o.record).collect(),
+        ..Answer::default()
     }
 }
 

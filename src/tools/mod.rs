@@ -3,6 +3,7 @@
 //! the call and bounds it, so an LLM's or a user's mistake becomes a clear error, never an action.
 
 pub mod format;
+pub mod redact;
 pub mod sampler;
 pub mod system;
 
@@ -127,6 +128,10 @@ impl ToolRegistry {
                 ok: result.is_ok(),
                 duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                 error: result.as_ref().err().map(ToString::to_string),
+                rejected: matches!(
+                    result,
+                    Err(ToolError::UnknownTool(_) | ToolError::InvalidArguments(_))
+                ),
             },
             result,
         }
@@ -245,6 +250,10 @@ mod tests {
         ] {
             let outcome = registry.call(name, args).await;
             assert!(!outcome.record.ok, "{name} should fail");
+            assert!(
+                outcome.record.rejected,
+                "{name} should be rejected, not run"
+            );
             let error = outcome.record.error.unwrap();
             assert!(error.contains(expected), "{error} lacks {expected}");
         }

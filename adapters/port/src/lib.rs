@@ -178,6 +178,13 @@ pub struct ToolCall {
     /// Why the call failed or was rejected; safe to show (no internals).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The call was refused before running: unknown tool or invalid arguments.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rejected: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// The core's answer.
@@ -214,6 +221,7 @@ impl Reply {
                     name: &c.name,
                     arguments: &c.arguments,
                     ok: c.ok,
+                    rejected: c.rejected,
                     duration_ms: c.duration_ms,
                 })
                 .collect(),
@@ -239,6 +247,8 @@ pub struct WireToolCall<'a> {
     pub name: &'a str,
     pub arguments: &'a serde_json::Value,
     pub ok: bool,
+    /// Refused before running (unknown tool, invalid arguments).
+    pub rejected: bool,
     pub duration_ms: u64,
 }
 
@@ -339,6 +349,7 @@ mod tests {
                 ok: true,
                 duration_ms: 0,
                 error: None,
+                rejected: false,
             }],
         };
         let json = serde_json::to_value(reply.to_wire()).unwrap();
