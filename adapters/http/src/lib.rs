@@ -1,0 +1,48 @@
+//! Homelab Assistant's HTTP `/chat` fallback, drop-in compatible with the old Python gateway: its
+//! clients keep sending `X-API-Key` and `{"message", "conversation_id"}` and keep reading
+//! `{"message", "conversation_id", "tool_calls_made"}`.
+//!
+//! The crate depends only on `homelab-port`: it turns requests into [`homelab_port::Inbound`]s,
+//! hands them to a [`homelab_port::ChatHandler`], and sends every request it turns away itself
+//! (unauthorized, rate-limited, malformed) to [`homelab_port::ChatHandler::reject`], so every
+//! request that reaches `/chat` leaves exactly one audit entry.
+//!
+//! Rate limiting: a request with a valid key spends its key's allowance; any other request (no
+//! keys configured, a missing or wrong key) spends its client IP's. The client IP is the TCP peer;
+//! forwarded-for headers are not trusted, so behind a reverse proxy all keyless clients share one
+//! allowance.
+
+mod config;
+mod routes;
+mod server;
+mod state;
+
+use std::sync::Arc;
+
+pub use config::{ApiKey, Config, RateLimit};
+pub use routes::app;
+pub use server::run;
+pub use state::{AppState, HANDLER_TIMEOUT};
+
+/// Renders the process's metrics in the Prometheus text format; the binary owns the exporter.
+pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Why the adapter could not start or keep serving.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Serving without a key beyond loopback would open the assistant to the network.
+    #[error(
+        "refusing to serve HTTP on {addr} without an API key: configure a key or bind to a loopback address"
+    )]
+    UnauthenticatedNonLoopback { addr: std::net::SocketAddr },
+    /// A setting that cannot work.
+    #[error("invalid HTTP configuration: {0}")]
+    InvalidConfig(String),
+    /// The listener's own address could not be read.
+    #[error("could not read the HTTP listener's address")]
+    LocalAddr(#[source] std::io::Error),
+    /// The server stopped with an I/O error.
+    #[error("the HTTP server failed")]
+    Serve(#[source] std::io::Error),
+}

@@ -1,0 +1,130 @@
+//! Serving the router on a listener the caller bound, until a shutdown signal, then draining
+//! in-flight requests for a bounded time — the mini-redis `run(listener, shutdown)` shape, so tests
+//! bind port 0 and stop the server at will.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use homelab_port::ChatHandler;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::routes::{REQUEST_DURATION, REQUESTS_TOTAL};
+use crate::state::{AppState, Limiters};
+use crate::{Config, Error, MetricsRenderer, app};
+
+/// How often idle rate-limit buckets are dropped.
+const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
+
+/// Serves `/chat`, `/health` and `/metrics` on `listener` until `shutdown` completes, then stops
+/// accepting, lets in-flight requests (and the core work they started, such as audit writes)
+/// finish for at most `config.shutdown_grace`, and returns.
+///
+/// Fails at once when no API key is configured and either `config.bind` or the listener is not a
+/// loopback address.
+pub async fn run(
+    config: Config,
+    handler: Arc<dyn ChatHandler>,
+    metrics: Option<MetricsRenderer>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let local = listener.local_addr().map_err(Error::LocalAddr)?;
+    if config.api_keys.is_empty() {
+        for addr in [config.bind, local] {
+            if !addr.ip().to_canonical().is_loopback() {
+                return Err(Error::UnauthenticatedNonLoopback { addr });
+            }
+        }
+        tracing::warn!(
+            %local,
+            "HTTP API IS UNAUTHENTICATED: no API key is configured, so every local user and process \
+             can ask questions; it listens on loopback only. Configure `API_KEY` or `http.api_keys` \
+             before exposing it."
+        );
+    }
+    let (state, mut in_flight) = AppState::build(&config, handler, metrics)?;
+    describe_metrics();
+    let _janitor = AbortOnDrop(tokio::spawn(forget_idle(Arc::clone(&state.limiters))));
+    tracing::info!(%local, keys = config.api_keys.len(), "HTTP adapter listening");
+
+    let (signalled, on_signal) = oneshot::channel::<Instant>();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!(
+            "HTTP adapter shutting down: no new connections, finishing in-flight requests"
+        );
+        let _ = signalled.send(Instant::now());
+    };
+    // Boxed rather than pinned on the stack so that dropping it really drops the router.
+    let mut server = Box::pin(
+        axum::serve(
+            listener,
+            app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .into_future(),
+    );
+
+    let (finished, deadline) = tokio::select! {
+        result = &mut server => {
+            // axum only returns after the signal (or on an I/O error).
+            result.map_err(Error::Serve)?;
+            (true, Instant::now() + config.shutdown_grace)
+        }
+        at = on_signal => (false, at.unwrap_or_else(|_| Instant::now()) + config.shutdown_grace),
+    };
+    if !finished {
+        match tokio::time::timeout_at(deadline, &mut server).await {
+            Ok(result) => result.map_err(Error::Serve)?,
+            Err(_) => tracing::warn!(
+                grace = ?config.shutdown_grace,
+                "HTTP requests still in flight after the shutdown grace; abandoning them"
+            ),
+        }
+    }
+    // Dropping the server drops the router and its state, so only core tasks still hold the
+    // in-flight tracker now; they finish their audit entries before we return.
+    drop(server);
+    if tokio::time::timeout_at(deadline, in_flight.recv())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the assistant was still answering HTTP requests after the shutdown grace");
+    }
+    tracing::info!("HTTP adapter stopped");
+    Ok(())
+}
+
+fn describe_metrics() {
+    metrics::describe_counter!(
+        REQUESTS_TOTAL,
+        "HTTP /chat requests by outcome (answered, unauthorized, rate_limited, too_large, invalid, unavailable, error)."
+    );
+    metrics::describe_histogram!(
+        REQUEST_DURATION,
+        metrics::Unit::Seconds,
+        "Time to answer an HTTP /chat request, whatever its outcome."
+    );
+}
+
+async fn forget_idle(limiters: Arc<Limiters>) {
+    let mut every = tokio::time::interval(FORGET_IDLE_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        limiters.forget_idle();
+    }
+}
+
+/// Stops a background task when `run` returns, however it returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

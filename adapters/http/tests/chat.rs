@@ -1,0 +1,626 @@
+//! Every status code of the HTTP adapter, driven through the router with `oneshot` (no socket), and
+//! the audit invariant: each `/chat` request ends in exactly one `handle` or `reject` call.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use common::{Behaviour, KEY, OTHER_KEY, Recorder, config, state};
+use homelab_http::{Config, MetricsRenderer, RateLimit, app};
+use homelab_port::{ChatError, Platform, Rejection};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const LOCAL: &str = "127.0.0.1:50000";
+const REMOTE: &str = "192.0.2.10:50000";
+
+struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn detail(&self) -> String {
+        self.json()["detail"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string detail in {}", self.json()))
+            .to_owned()
+    }
+}
+
+fn request(
+    method: &str,
+    path: &str,
+    from: &str,
+    key: Option<&str>,
+    body: impl Into<Body>,
+) -> Request<Body> {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(key) = key {
+        builder = builder.header("X-API-Key", key);
+    }
+    let mut request = builder.body(body.into()).unwrap();
+    let peer: SocketAddr = from.parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    request
+}
+
+fn chat(key: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    request("POST", "/chat", REMOTE, key, body)
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Response {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn router(behaviour: Behaviour) -> (Router, Arc<Recorder>) {
+    router_with(config(), behaviour, None)
+}
+
+fn router_with(
+    config: Config,
+    behaviour: Behaviour,
+    metrics: Option<MetricsRenderer>,
+) -> (Router, Arc<Recorder>) {
+    let handler = Recorder::new(behaviour);
+    (app(state(&config, &handler, metrics)), handler)
+}
+
+#[tokio::test]
+async fn answers_with_the_old_gateway_fields_and_audits_once() {
+    let (app, handler) = router(Behaviour::Echo);
+    let response = send(
+        &app,
+        chat(
+            Some(KEY),
+            r#"{"message": "What containers are running?", "conversation_id": "c-7"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::OK);
+    let body = response.json();
+    assert_eq!(body["message"], "echo: What containers are running?");
+    assert_eq!(body["conversation_id"], "c-7");
+    assert_eq!(body["refused"], false);
+    assert_eq!(body["refusal_category"], Value::Null);
+    assert_eq!(body["tool_calls_made"], json!(["cpu_usage"]));
+    assert_eq!(body["tool_calls"][0]["name"], "cpu_usage");
+    assert_eq!(body["tool_calls"][0]["ok"], true);
+    assert_eq!(body["tool_calls"][0]["arguments"], json!({}));
+
+    let request_id = response.headers["x-request-id"].to_str().unwrap();
+    assert_eq!(request_id.len(), 36, "a UUID: {request_id}");
+
+    let handled = handler.handled();
+    assert_eq!(handled.len(), 1);
+    assert!(handler.rejected().is_empty());
+    let inbound = &handled[0];
+    assert_eq!(inbound.origin.platform, Platform::Http);
+    assert_eq!(inbound.origin.user_id, "default");
+    assert_eq!(inbound.origin.channel_id.as_deref(), Some("192.0.2.10"));
+    assert_eq!(inbound.origin.display_name, None);
+    assert_eq!(inbound.text, "What containers are running?");
+    assert_eq!(inbound.conversation_id.as_deref(), Some("c-7"));
+    assert_eq!(inbound.command, None);
+}
+
+#[tokio::test]
+async fn the_key_name_becomes_the_audit_user() {
+    let (app, handler) = router(Behaviour::Echo);
+    let response = send(
+        &app,
+        chat(
+            Some(OTHER_KEY),
+            r#"{"message":"disk?","conversation_id":null}"#,
+        ),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.json()["conversation_id"], "conv-new");
+    let handled = handler.handled();
+    assert_eq!(handled[0].origin.user_id, "grafana");
+    assert_eq!(handled[0].conversation_id, None);
+}
+
+#[tokio::test]
+async fn without_keys_the_caller_is_anonymous() {
+    let config = Config {
+        api_keys: Vec::new(),
+        ..Config::default()
+    };
+    let (app, handler) = router_with(config, Behaviour::Echo, None);
+    let response = send(
+        &app,
+        request("POST", "/chat", LOCAL, None, r#"{"message":"hi"}"#),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::OK);
+    let handled = handler.handled();
+    assert_eq!(handled[0].origin.user_id, "anonymous");
+    assert_eq!(handled[0].origin.channel_id.as_deref(), Some("127.0.0.1"));
+}
+
+#[tokio::test]
+async fn unicode_messages_round_trip() {
+    let (app, handler) = router(Behaviour::Echo);
+    let message = "Wie voll ist „tank“? 🗄️ ディスク容量は？ — ünïcødé";
+    let body = json!({ "message": message }).to_string();
+    let response = send(&app, chat(Some(KEY), body)).await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.json()["message"], format!("echo: {message}"));
+    assert_eq!(handler.handled()[0].text, message);
+}
+
+#[tokio::test]
+async fn extra_fields_are_accepted_like_fastapi_did() {
+    let (app, handler) = router(Behaviour::Echo);
+    let response = send(
+        &app,
+        chat(
+            Some(KEY),
+            r#"{"message":"hi","stream":true,"user":{"id":1}}"#,
+        ),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(handler.handled().len(), 1);
+}
+
+#[tokio::test]
+async fn a_missing_key_is_401_and_audited_as_unauthorized() {
+    let (app, handler) = router(Behaviour::Echo);
+    let response = send(&app, chat(None, r#"{"message":"hi"}"#)).await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        response.detail().contains("API key"),
+        "{}",
+        response.detail()
+    );
+    assert!(handler.handled().is_empty());
+    let rejected = handler.rejected();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].1, Rejection::Unauthorized);
+    assert_eq!(rejected[0].0.origin.user_id, "unauthenticated");
+    assert_eq!(
+        rejected[0].0.origin.channel_id.as_deref(),
+        Some("192.0.2.10")
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_401_and_never_echoed() {
+    let (app, handler) = router(Behaviour::Echo);
+    for wrong in ["nope", &KEY[..KEY.len() - 1], &format!("{KEY}x"), ""] {
+        let response = send(&app, chat(Some(wrong), r#"{"message":"hi"}"#)).await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "key {wrong:?}");
+        assert_eq!(response.detail(), "Invalid API key.");
+    }
+    assert!(handler.handled().is_empty());
+    assert_eq!(handler.rejected().len(), 4);
+    assert!(
+        handler
+            .rejected()
+            .iter()
+            .all(|(_, r)| *r == Rejection::Unauthorized)
+    );
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_and_audited() {
+    let (app, handler) = router(Behaviour::Echo);
+    let big = json!({ "message": "x".repeat(17 * 1024) }).to_string();
+    let response = send(&app, chat(Some(KEY), big)).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        response.detail().contains("16384 bytes"),
+        "{}",
+        response.detail()
+    );
+    assert!(handler.handled().is_empty());
+    let rejected = handler.rejected();
+    assert_eq!(rejected.len(), 1);
+    assert!(matches!(rejected[0].1, Rejection::Invalid { .. }));
+    assert_eq!(rejected[0].0.text, "");
+    assert_eq!(rejected[0].0.origin.user_id, "default");
+}
+
+#[tokio::test]
+async fn invalid_bodies_are_422_with_a_detail_and_audited() {
+    let cases: &[(&str, &str)] = &[
+        (r#"{"message": "hi""#, "not valid JSON"),
+        ("not json at all", "not valid JSON"),
+        ("", "not valid JSON"),
+        (r#"{"conversation_id": "c"}"#, "missing field `message`"),
+        (r#"{"message": 5}"#, "invalid type"),
+        (r#"{"message": ["a"]}"#, "invalid type"),
+        (r#"{"message": "hi", "conversation_id": 7}"#, "invalid type"),
+        (r#"["hi"]"#, "Invalid request"),
+        (r#"{"message": ""}"#, "must not be empty"),
+        (r#"{"message": "  \n\t "}"#, "must not be empty"),
+    ];
+    for (body, expected) in cases {
+        let (app, handler) = router(Behaviour::Echo);
+        let response = send(&app, chat(Some(KEY), *body)).await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "body {body:?}"
+        );
+        assert!(
+            response.detail().contains(expected),
+            "body {body:?}: {}",
+            response.detail()
+        );
+        assert!(handler.handled().is_empty(), "body {body:?}");
+        let rejected = handler.rejected();
+        assert_eq!(rejected.len(), 1, "body {body:?}");
+        match &rejected[0].1 {
+            Rejection::Invalid { reason } => assert_eq!(*reason, response.detail()),
+            other => panic!("body {body:?}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_message_is_limited_in_characters_not_bytes() {
+    let (app, handler) = router(Behaviour::Echo);
+    // 4,000 two-byte characters: 8,000 bytes, within both limits.
+    let at_limit = json!({ "message": "é".repeat(4000) }).to_string();
+    assert_eq!(
+        send(&app, chat(Some(KEY), at_limit)).await.status,
+        StatusCode::OK
+    );
+
+    let over = "é".repeat(4001);
+    let response = send(
+        &app,
+        chat(Some(KEY), json!({ "message": over }).to_string()),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response.detail().contains("4001 characters"),
+        "{}",
+        response.detail()
+    );
+    assert_eq!(handler.handled().len(), 1);
+    let rejected = handler.rejected();
+    assert_eq!(rejected.len(), 1);
+    // The audit entry keeps what was asked.
+    assert_eq!(rejected[0].0.text, over);
+}
+
+#[tokio::test]
+async fn a_non_json_content_type_is_422() {
+    let (app, handler) = router(Behaviour::Echo);
+    let mut request = chat(Some(KEY), r#"{"message":"hi"}"#);
+    request
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+    let response = send(&app, request).await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.detail().contains("Content-Type"));
+    assert_eq!(handler.rejected().len(), 1);
+
+    // curl -d without -H sends form-urlencoded; FastAPI refused that too, but a missing
+    // Content-Type is read as JSON.
+    let mut request = chat(Some(KEY), r#"{"message":"hi"}"#);
+    request.headers_mut().remove(header::CONTENT_TYPE);
+    assert_eq!(send(&app, request).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_61st_request_in_a_window_is_429_with_retry_after() {
+    let (app, handler) = router(Behaviour::Echo);
+    let mut statuses = Vec::new();
+    let mut last = None;
+    for _ in 0..61 {
+        let response = send(&app, chat(Some(KEY), r#"{"message":"hi"}"#)).await;
+        statuses.push(response.status);
+        last = Some(response);
+    }
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(limited, 1, "{statuses:?}");
+    let last = last.unwrap();
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = last.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    assert!(last.detail().contains("Too many requests"));
+
+    assert_eq!(handler.handled().len(), 60);
+    let rejected = handler.rejected();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(
+        rejected[0].1,
+        Rejection::RateLimited {
+            retry_after_secs: retry_after
+        }
+    );
+    assert_eq!(rejected[0].0.origin.user_id, "default");
+
+    // Another key has its own allowance.
+    let response = send(&app, chat(Some(OTHER_KEY), r#"{"message":"hi"}"#)).await;
+    assert_eq!(response.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn key_guessing_is_rate_limited_per_client_ip() {
+    let config = Config {
+        rate_limit: RateLimit {
+            requests: 3,
+            window: Duration::from_secs(60),
+        },
+        ..config()
+    };
+    let (app, handler) = router_with(config, Behaviour::Echo, None);
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            send(&app, chat(Some("guess"), r#"{"message":"hi"}"#))
+                .await
+                .status,
+        );
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    // Another client address is not affected, and neither is a valid key from the same address.
+    let other = request(
+        "POST",
+        "/chat",
+        "192.0.2.99:1",
+        Some("guess"),
+        r#"{"message":"hi"}"#,
+    );
+    assert_eq!(send(&app, other).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(&app, chat(Some(KEY), r#"{"message":"hi"}"#))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(handler.audit_entries(), 6);
+}
+
+#[tokio::test]
+async fn core_failures_map_to_statuses_without_internals() {
+    let cases: [(fn() -> ChatError, StatusCode); 4] = [
+        (
+            || ChatError::Unavailable("groq said 500: sk-secret".into()),
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        (
+            || ChatError::AuditFailed("EIO on /var/log/sk-secret".into()),
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        (
+            || ChatError::Internal("panic at sk-secret".into()),
+            StatusCode::INTERNAL_SERVER_ERROR,
+        ),
+        (
+            || ChatError::InvalidInput("That question is too vague.".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (make, status) in cases {
+        let (app, handler) = router(Behaviour::Fail(make));
+        let response = send(&app, chat(Some(KEY), r#"{"message":"hi"}"#)).await;
+        assert_eq!(response.status, status);
+        assert_eq!(response.detail(), make().to_string());
+        assert!(!String::from_utf8_lossy(&response.body).contains("sk-secret"));
+        assert_eq!(handler.handled().len(), 1);
+        assert!(handler.rejected().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_that_cannot_be_audited_is_503() {
+    let (app, handler) = router(Behaviour::AuditDown);
+    for request in [
+        chat(None, r#"{"message":"hi"}"#),
+        chat(Some(KEY), r#"{"message": 5}"#),
+        chat(
+            Some(KEY),
+            json!({ "message": "x".repeat(17 * 1024) }).to_string(),
+        ),
+    ] {
+        let response = send(&app, request).await;
+        assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            response.detail().contains("audit log"),
+            "{}",
+            response.detail()
+        );
+        assert!(!response.detail().contains("secret-path"));
+    }
+    assert!(handler.handled().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_core_that_never_answers_is_503_after_the_timeout() {
+    let (app, handler) = router(Behaviour::Hang);
+    let response = send(&app, chat(Some(KEY), r#"{"message":"hi"}"#)).await;
+    assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        response.detail(),
+        ChatError::Unavailable(String::new()).to_string()
+    );
+    assert_eq!(handler.handled().len(), 1);
+}
+
+#[tokio::test]
+async fn health_needs_no_key() {
+    let (app, handler) = router(Behaviour::Echo);
+    let response = send(&app, request("GET", "/health", REMOTE, None, Body::empty())).await;
+    assert_eq!(response.status, StatusCode::OK);
+    let body = response.json();
+    assert_eq!(body["status"], "healthy");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(handler.audit_entries(), 0);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_json() {
+    let (app, handler) = router(Behaviour::Echo);
+    let response = send(
+        &app,
+        request("GET", "/nope", REMOTE, Some(KEY), Body::empty()),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+    assert_eq!(response.detail(), "Not Found");
+    let response = send(
+        &app,
+        request("GET", "/chat", REMOTE, Some(KEY), Body::empty()),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.detail(), "Method Not Allowed");
+    assert_eq!(handler.audit_entries(), 0);
+}
+
+fn renderer() -> MetricsRenderer {
+    Arc::new(|| "# TYPE homelab_up gauge\nhomelab_up 1\n".to_owned())
+}
+
+#[tokio::test]
+async fn metrics_are_open_to_loopback_and_keyed_elsewhere() {
+    let (app, _) = router_with(config(), Behaviour::Echo, Some(renderer()));
+    let response = send(&app, request("GET", "/metrics", LOCAL, None, Body::empty())).await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(
+        response.headers[header::CONTENT_TYPE],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    assert_eq!(response.body, b"# TYPE homelab_up gauge\nhomelab_up 1\n");
+
+    let ipv6_loopback = request("GET", "/metrics", "[::1]:9", None, Body::empty());
+    assert_eq!(send(&app, ipv6_loopback).await.status, StatusCode::OK);
+
+    let response = send(
+        &app,
+        request("GET", "/metrics", REMOTE, None, Body::empty()),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    assert!(response.detail().contains("API key"));
+    let response = send(
+        &app,
+        request("GET", "/metrics", REMOTE, Some("wrong"), Body::empty()),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+
+    let response = send(
+        &app,
+        request("GET", "/metrics", REMOTE, Some(OTHER_KEY), Body::empty()),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn public_metrics_need_no_key() {
+    let config = Config {
+        metrics_public: true,
+        ..config()
+    };
+    let (app, _) = router_with(config, Behaviour::Echo, Some(renderer()));
+    let response = send(
+        &app,
+        request("GET", "/metrics", REMOTE, None, Body::empty()),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metrics_without_a_renderer_are_404() {
+    let (app, _) = router(Behaviour::Echo);
+    let response = send(
+        &app,
+        request("GET", "/metrics", LOCAL, Some(KEY), Body::empty()),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_router_served_without_connect_info_treats_clients_as_remote() {
+    let (app, _) = router_with(config(), Behaviour::Echo, Some(renderer()));
+    let request = Request::get("/metrics").body(Body::empty()).unwrap();
+    assert_eq!(send(&app, request).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn every_request_to_chat_leaves_exactly_one_audit_entry() {
+    let config = Config {
+        rate_limit: RateLimit {
+            requests: 5,
+            window: Duration::from_secs(60),
+        },
+        ..config()
+    };
+    let (app, handler) = router_with(config, Behaviour::Echo, None);
+    let requests = [
+        chat(Some(KEY), r#"{"message":"ok"}"#),
+        chat(None, r#"{"message":"no key"}"#),
+        chat(Some("bad"), r#"{"message":"bad key"}"#),
+        chat(Some(KEY), "{"),
+        chat(Some(KEY), r#"{"message":""}"#),
+        chat(
+            Some(KEY),
+            json!({ "message": "y".repeat(5000) }).to_string(),
+        ),
+        chat(
+            Some(KEY),
+            json!({ "message": "y".repeat(20000) }).to_string(),
+        ),
+        chat(Some(KEY), r#"{"message":"over the limit"}"#),
+    ];
+    let count = requests.len();
+    for (n, request) in requests.into_iter().enumerate() {
+        send(&app, request).await;
+        assert_eq!(handler.audit_entries(), n + 1, "after request {n}");
+    }
+    assert_eq!(handler.audit_entries(), count);
+}
