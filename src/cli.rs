@@ -113,6 +113,7 @@ fn init_logging(config: &Config, serving: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
@@ -201,12 +202,8 @@ async fn run(command: CliCommand, config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
-    let _ = config;
-    eprintln_safe(
-        "error: no chat adapter is available in this build yet (Discord, Matrix and HTTP come \
-         as cargo features); use `ask` or `chat` in the terminal meanwhile",
-    );
-    Ok(ExitCode::from(EXIT_CONFIG))
+    crate::serve::serve(config).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn chat(config: &Config) -> anyhow::Result<ExitCode> {

@@ -10,6 +10,7 @@ pub mod llm;
 pub mod orchestrator;
 pub mod policy;
 pub mod secret;
+pub mod serve;
 pub mod tools;
 
 pub use homelab_port as port;

@@ -166,10 +166,53 @@ impl Orchestrator {
     }
 
     fn write_audit(&self, entry: &AuditEntry) -> Result<(), ChatError> {
+        record_metrics(entry);
         self.audit.record(entry).map_err(|e| {
             tracing::error!("{e}");
             ChatError::AuditFailed(e.to_string())
         })
+    }
+}
+
+/// Prometheus figures for one request, from its audit entry so the two always agree.
+fn record_metrics(entry: &AuditEntry) {
+    let outcome = serde_json::to_value(entry.outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    metrics::counter!(
+        "homelab_requests_total",
+        "platform" => entry.platform.clone(),
+        "outcome" => outcome
+    )
+    .increment(1);
+    metrics::histogram!("homelab_request_duration_seconds", "platform" => entry.platform.clone())
+        .record(entry.latency_ms as f64 / 1000.0);
+    for call in &entry.tool_calls {
+        let result = if call.ok {
+            "ok"
+        } else if call.rejected {
+            "rejected"
+        } else {
+            "error"
+        };
+        metrics::counter!("homelab_tool_calls_total", "tool" => call.name.clone(), "result" => result)
+            .increment(1);
+    }
+    if let Some(category) = &entry.refusal_category {
+        metrics::counter!("homelab_refusals_total", "category" => category.clone()).increment(1);
+    }
+    if let Some(llm) = &entry.llm {
+        let provider = llm.provider.clone();
+        metrics::counter!("homelab_llm_rounds_total", "provider" => provider.clone())
+            .increment(u64::from(llm.rounds));
+        metrics::counter!("homelab_llm_tokens_total", "provider" => provider.clone(), "kind" => "prompt")
+            .increment(llm.prompt_tokens);
+        metrics::counter!("homelab_llm_tokens_total", "provider" => provider.clone(), "kind" => "completion")
+            .increment(llm.completion_tokens);
+        if llm.degraded {
+            metrics::counter!("homelab_llm_unavailable_total", "provider" => provider).increment(1);
+        }
     }
 }
 

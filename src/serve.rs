@@ -1,0 +1,171 @@
+//! `serve`: starts every chat adapter that is compiled in and configured, all sharing one core, and
+//! stops them together on SIGINT/SIGTERM — in-flight requests finish, then the audit log is synced.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use homelab_port::ChatHandler;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::app::App;
+use crate::config::Config;
+
+/// Histogram buckets for request latency, seconds: from an offline answer to a slow LLM.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
+/// Renders the process's metrics in the Prometheus text format.
+pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Installs the process-wide Prometheus recorder; `None` if one is installed already.
+pub fn install_metrics() -> Option<MetricsRenderer> {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(LATENCY_BUCKETS)
+        .ok()?
+        .install_recorder()
+        .ok()?;
+    Some(Arc::new(move || handle.render()))
+}
+
+/// Resolves when SIGINT or SIGTERM arrives.
+async fn termination_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!("cannot listen for SIGTERM: {err}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
+
+/// Runs until a termination signal, or until an adapter fails.
+pub async fn serve(config: &Config) -> anyhow::Result<()> {
+    let app = App::build(config).context("cannot start the assistant")?;
+    tracing::info!(
+        audit = %app.orchestrator.audit().location(),
+        provider = app.orchestrator.provider_name(),
+        "homelab-assistant {} starting",
+        env!("CARGO_PKG_VERSION")
+    );
+    let handler: Arc<dyn ChatHandler> = app.orchestrator.clone();
+    let metrics = install_metrics();
+    let (stop, stopped) = watch::channel(false);
+    let until_stopped = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+    let mut adapters: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
+    let mut skipped: Vec<String> = Vec::new();
+
+    #[cfg(feature = "http")]
+    if config.http.enabled {
+        let http = http_config(config)?;
+        let listener = tokio::net::TcpListener::bind(http.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", http.bind))?;
+        let address = listener.local_addr()?;
+        tracing::info!("HTTP /chat listening on http://{address}");
+        let handler = handler.clone();
+        let metrics = metrics.clone();
+        let shutdown = until_stopped();
+        adapters.spawn(async move {
+            let result = homelab_http::run(http, handler, metrics, listener, shutdown)
+                .await
+                .map_err(anyhow::Error::from);
+            ("http", result)
+        });
+    } else {
+        skipped.push("http (http.enabled = false)".to_owned());
+    }
+    #[cfg(not(feature = "http"))]
+    skipped.push("http (not compiled in: cargo feature `http`)".to_owned());
+    let _ = &metrics;
+
+    if adapters.is_empty() {
+        anyhow::bail!(
+            "no chat adapter to serve: {}. Enable one in the config, or use `ask`/`chat`",
+            skipped.join("; ")
+        );
+    }
+    for reason in &skipped {
+        tracing::info!("not serving {reason}");
+    }
+
+    let mut failure: Option<anyhow::Error> = None;
+    tokio::select! {
+        () = termination_signal() => tracing::info!("shutting down"),
+        Some(joined) = adapters.join_next() => {
+            failure = Some(adapter_failure(joined));
+        }
+    }
+    let _ = stop.send(true);
+    // Adapters bound their own grace period; this is only a backstop.
+    let backstop = Duration::from_secs(config.http.shutdown_grace_secs + 5);
+    let _ = tokio::time::timeout(backstop, async {
+        while let Some(joined) = adapters.join_next().await {
+            if let (name, Err(err)) = match joined {
+                Ok(done) => done,
+                Err(err) => ("adapter", Err(anyhow::anyhow!("panicked: {err}"))),
+            } {
+                tracing::error!("{name} adapter stopped with an error: {err:#}");
+            }
+        }
+    })
+    .await;
+    if let Err(err) = app.orchestrator.audit().sync() {
+        tracing::error!("{err}");
+    }
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+fn adapter_failure(
+    joined: Result<(&'static str, anyhow::Result<()>), tokio::task::JoinError>,
+) -> anyhow::Error {
+    match joined {
+        Ok((name, Err(err))) => err.context(format!("the {name} adapter failed")),
+        Ok((name, Ok(()))) => anyhow::anyhow!("the {name} adapter stopped unexpectedly"),
+        Err(err) => anyhow::anyhow!("an adapter panicked: {err}"),
+    }
+}
+
+#[cfg(feature = "http")]
+fn http_config(config: &Config) -> anyhow::Result<homelab_http::Config> {
+    let bind = config
+        .http
+        .bind
+        .parse()
+        .with_context(|| format!("http.bind `{}` is not an address", config.http.bind))?;
+    Ok(homelab_http::Config {
+        bind,
+        api_keys: config
+            .http
+            .keys()
+            .into_iter()
+            .map(|(name, key)| homelab_http::ApiKey::new(name, key.expose()))
+            .collect(),
+        max_body_bytes: config.http.max_body_bytes,
+        max_message_chars: config.http.max_message_chars,
+        rate_limit: homelab_http::RateLimit {
+            requests: config.rate_limit.requests,
+            window: Duration::from_secs(config.rate_limit.window_secs),
+        },
+        metrics_public: config.http.metrics_public,
+        shutdown_grace: Duration::from_secs(config.http.shutdown_grace_secs),
+    })
+}
