@@ -280,6 +280,22 @@ mod tests {
     }
 
     #[test]
+    fn callers_whose_buckets_refilled_are_forgotten() {
+        let limiters = Limiters::new(crate::RateLimit {
+            requests: 2,
+            window: Duration::from_millis(20),
+        })
+        .unwrap();
+        assert_eq!(limiters.check_ip("192.0.2.7".parse().unwrap()), Ok(()));
+        assert_eq!(limiters.check_key(&"ops".to_owned()), Ok(()));
+        assert_eq!(limiters.tracked(), (1, 1));
+        // Well past the window, so both buckets are full again (only ever more time passes).
+        std::thread::sleep(Duration::from_millis(60));
+        limiters.forget_idle();
+        assert_eq!(limiters.tracked(), (0, 0));
+    }
+
+    #[test]
     fn ipv4_mapped_clients_share_the_ipv4_bucket() {
         let limiters = Limiters::new(crate::RateLimit {
             requests: 1,

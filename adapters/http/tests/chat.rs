@@ -624,3 +624,145 @@ async fn every_request_to_chat_leaves_exactly_one_audit_entry() {
     }
     assert_eq!(handler.audit_entries(), count);
 }
+
+/// Captures what the adapter records through the `metrics` facade, keyed `name{label=value}`.
+#[derive(Debug, Default)]
+struct CapturedMetrics {
+    counters: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+    samples: std::sync::Mutex<std::collections::BTreeMap<String, Vec<f64>>>,
+}
+
+struct Handle(Arc<CapturedMetrics>, String);
+
+impl metrics::CounterFn for Handle {
+    fn increment(&self, value: u64) {
+        *self
+            .0
+            .counters
+            .lock()
+            .unwrap()
+            .entry(self.1.clone())
+            .or_default() += value;
+    }
+    fn absolute(&self, value: u64) {
+        self.0
+            .counters
+            .lock()
+            .unwrap()
+            .insert(self.1.clone(), value);
+    }
+}
+
+impl metrics::HistogramFn for Handle {
+    fn record(&self, value: f64) {
+        self.0
+            .samples
+            .lock()
+            .unwrap()
+            .entry(self.1.clone())
+            .or_default()
+            .push(value);
+    }
+}
+
+struct Capture(Arc<CapturedMetrics>);
+
+impl Capture {
+    fn name(key: &metrics::Key) -> String {
+        let labels: Vec<String> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        format!("{}{{{}}}", key.name(), labels.join(","))
+    }
+}
+
+impl metrics::Recorder for Capture {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::from_arc(Arc::new(Handle(Arc::clone(&self.0), Self::name(key))))
+    }
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(
+        &self,
+        key: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        metrics::Histogram::from_arc(Arc::new(Handle(Arc::clone(&self.0), Self::name(key))))
+    }
+}
+
+// A current-thread runtime runs the router on this thread, so a thread-local recorder sees it all.
+#[tokio::test(flavor = "current_thread")]
+async fn chat_requests_are_counted_by_outcome_and_timed() {
+    let captured = Arc::new(CapturedMetrics::default());
+    let recorder = Capture(Arc::clone(&captured));
+    let _guard = metrics::set_default_local_recorder(&recorder);
+
+    let (app, _) = router(Behaviour::Echo);
+    send(&app, chat(Some(KEY), r#"{"message":"hi"}"#)).await;
+    send(&app, chat(Some(KEY), r#"{"message":"again"}"#)).await;
+    send(&app, chat(None, r#"{"message":"hi"}"#)).await;
+    send(&app, chat(Some(KEY), r#"{"message":""}"#)).await;
+    send(
+        &app,
+        chat(
+            Some(KEY),
+            json!({ "message": "x".repeat(17 * 1024) }).to_string(),
+        ),
+    )
+    .await;
+    send(&app, request("GET", "/health", REMOTE, None, Body::empty())).await;
+
+    let counters = captured.counters.lock().unwrap().clone();
+    let expected: std::collections::BTreeMap<String, u64> = [
+        (
+            "homelab_http_requests_total{outcome=answered}".to_owned(),
+            2,
+        ),
+        ("homelab_http_requests_total{outcome=invalid}".to_owned(), 1),
+        (
+            "homelab_http_requests_total{outcome=too_large}".to_owned(),
+            1,
+        ),
+        (
+            "homelab_http_requests_total{outcome=unauthorized}".to_owned(),
+            1,
+        ),
+    ]
+    .into();
+    assert_eq!(counters, expected);
+    let samples = captured.samples.lock().unwrap().clone();
+    let durations = &samples["homelab_http_request_duration_seconds{}"];
+    assert_eq!(
+        durations.len(),
+        5,
+        "one per /chat request, none for /health"
+    );
+    assert!(
+        durations.iter().all(|d| (0.0..5.0).contains(d)),
+        "{durations:?}"
+    );
+}
