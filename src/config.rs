@@ -35,6 +35,14 @@ const LEGACY_ENV: &[(&str, &str)] = &[
     ("RATE_LIMIT_WINDOW", "rate_limit.window_secs"),
     ("LOG_LEVEL", "log.level"),
     ("DOCKER_HOST", "docker.host"),
+    ("DISCORD_TOKEN", "discord.token"),
+    ("DISCORD_TOKEN_FILE", "discord.token_file"),
+    ("MATRIX_HOMESERVER", "matrix.homeserver"),
+    ("MATRIX_USER", "matrix.user"),
+    ("MATRIX_PASSWORD", "matrix.password"),
+    ("MATRIX_PASSWORD_FILE", "matrix.password_file"),
+    ("MATRIX_ACCESS_TOKEN", "matrix.access_token"),
+    ("MATRIX_ACCESS_TOKEN_FILE", "matrix.access_token_file"),
 ];
 
 /// Everything the program can be told.
@@ -49,6 +57,8 @@ pub struct Config {
     pub system: SystemConfig,
     pub conversation: ConversationConfig,
     pub docker: DockerConfig,
+    pub discord: DiscordConfig,
+    pub matrix: MatrixConfig,
 }
 
 /// The audit log.
@@ -206,6 +216,103 @@ impl Default for DockerConfig {
             hosts: Vec::new(),
             timeout_secs: 5,
         }
+    }
+}
+
+/// The Discord bot; on when a token is set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscordConfig {
+    /// Bot token (`DISCORD_TOKEN`).
+    pub token: Option<Secret>,
+    pub token_file: Option<PathBuf>,
+    /// Discord API base (tests point it at a loopback fake); unset = discord.com.
+    pub api_base: Option<String>,
+    /// Allow-lists of IDs, combined with AND; at least one must be set.
+    pub allowed_guilds: Vec<u64>,
+    pub allowed_channels: Vec<u64>,
+    pub allowed_users: Vec<u64>,
+    pub allowed_roles: Vec<u64>,
+    /// Answer messages that mention the bot (needs the message-content intent).
+    pub respond_to_mentions: bool,
+    /// Channels the alert watcher posts to.
+    pub notify_channels: Vec<u64>,
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        Self {
+            token: None,
+            token_file: None,
+            api_base: None,
+            allowed_guilds: Vec::new(),
+            allowed_channels: Vec::new(),
+            allowed_users: Vec::new(),
+            allowed_roles: Vec::new(),
+            respond_to_mentions: false,
+            notify_channels: Vec::new(),
+        }
+    }
+}
+
+impl DiscordConfig {
+    pub fn enabled(&self) -> bool {
+        self.token.is_some()
+    }
+}
+
+/// The Matrix bot; on when a homeserver is set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatrixConfig {
+    /// `MATRIX_HOMESERVER`, e.g. `https://matrix.example.org`.
+    pub homeserver: Option<String>,
+    /// `MATRIX_USER`: the bot's MXID (`@assistant:example.org`) or localpart.
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub password_file: Option<PathBuf>,
+    pub access_token: Option<Secret>,
+    pub access_token_file: Option<PathBuf>,
+    /// Device display name of the bot's session.
+    pub device_name: String,
+    /// Session and crypto store; unset = `$XDG_STATE_HOME/homelab-assistant/matrix`.
+    pub store_path: Option<PathBuf>,
+    /// Passphrase of the encrypted store.
+    pub store_passphrase: Option<Secret>,
+    pub store_passphrase_file: Option<PathBuf>,
+    /// Allow-lists, combined with AND; at least one must be set.
+    pub allowed_users: Vec<String>,
+    pub allowed_rooms: Vec<String>,
+    /// Prefix of direct commands (`!status`).
+    pub command_prefix: String,
+    /// Rooms the alert watcher posts to.
+    pub notify_rooms: Vec<String>,
+}
+
+impl Default for MatrixConfig {
+    fn default() -> Self {
+        Self {
+            homeserver: None,
+            user: None,
+            password: None,
+            password_file: None,
+            access_token: None,
+            access_token_file: None,
+            device_name: "Homelab Assistant".to_owned(),
+            store_path: None,
+            store_passphrase: None,
+            store_passphrase_file: None,
+            allowed_users: Vec::new(),
+            allowed_rooms: Vec::new(),
+            command_prefix: "!".to_owned(),
+            notify_rooms: Vec::new(),
+        }
+    }
+}
+
+impl MatrixConfig {
+    pub fn enabled(&self) -> bool {
+        self.homeserver.is_some()
     }
 }
 
@@ -726,6 +833,52 @@ impl Config {
                 "docker.host",
                 "must be unix://PATH, tcp://HOST:PORT, http://… or https://…",
             ));
+        }
+        if self.discord.enabled() {
+            let d = &self.discord;
+            if d.allowed_guilds.is_empty()
+                && d.allowed_channels.is_empty()
+                && d.allowed_users.is_empty()
+                && d.allowed_roles.is_empty()
+            {
+                problems.push(problem(
+                    "discord.allowed_users",
+                    "the Discord bot needs at least one allow-list (allowed_guilds, \
+                     allowed_channels, allowed_users or allowed_roles); it refuses to start open",
+                ));
+            }
+        }
+        if self.matrix.enabled() {
+            let m = &self.matrix;
+            if m.allowed_users.is_empty() && m.allowed_rooms.is_empty() {
+                problems.push(problem(
+                    "matrix.allowed_users",
+                    "the Matrix bot needs allowed_users or allowed_rooms; it refuses to start open",
+                ));
+            }
+            if m.user.is_none() {
+                problems.push(problem(
+                    "matrix.user",
+                    "MATRIX_USER is required with MATRIX_HOMESERVER",
+                ));
+            }
+            if m.password.is_none() && m.access_token.is_none() {
+                problems.push(problem(
+                    "matrix.password",
+                    "MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN is required with MATRIX_HOMESERVER",
+                ));
+            }
+            if let Some(url) = &m.homeserver
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                problems.push(problem(
+                    "matrix.homeserver",
+                    "must start with http:// or https://",
+                ));
+            }
+            if m.command_prefix.trim().is_empty() {
+                problems.push(problem("matrix.command_prefix", "must not be empty"));
+            }
         }
         if let Some(level) = &self.log.level
             && tracing_subscriber::EnvFilter::try_new(level).is_err()
