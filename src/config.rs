@@ -220,7 +220,7 @@ impl Default for DockerConfig {
 }
 
 /// The Discord bot; on when a token is set.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DiscordConfig {
     /// Bot token (`DISCORD_TOKEN`).
@@ -237,22 +237,6 @@ pub struct DiscordConfig {
     pub respond_to_mentions: bool,
     /// Channels the alert watcher posts to.
     pub notify_channels: Vec<u64>,
-}
-
-impl Default for DiscordConfig {
-    fn default() -> Self {
-        Self {
-            token: None,
-            token_file: None,
-            api_base: None,
-            allowed_guilds: Vec::new(),
-            allowed_channels: Vec::new(),
-            allowed_users: Vec::new(),
-            allowed_roles: Vec::new(),
-            respond_to_mentions: false,
-            notify_channels: Vec::new(),
-        }
-    }
 }
 
 impl DiscordConfig {
