@@ -7,6 +7,12 @@
 //! (unauthorized, rate-limited, malformed) to [`homelab_port::ChatHandler::reject`], so every
 //! request that reaches `/chat` leaves exactly one audit entry.
 //!
+//! Wiring: bind a [`tokio::net::TcpListener`] on [`Config::bind`], then
+//! `run(config, handler, Some(renderer), listener, shutdown)`; it returns once `shutdown` has
+//! completed and in-flight requests have finished (or [`Config::shutdown_grace`] ran out), after
+//! which the caller flushes the audit log. [`app`] with [`AppState::new`] gives the bare router
+//! for tests.
+//!
 //! Rate limiting: a request with a valid key spends its key's allowance; any other request (no
 //! keys configured, a missing or wrong key) spends its client IP's. The client IP is the TCP peer;
 //! forwarded-for headers are not trusted, so behind a reverse proxy all keyless clients share one

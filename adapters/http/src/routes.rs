@@ -121,6 +121,16 @@ fn detail(status: StatusCode, text: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "detail": text }))).into_response()
 }
 
+/// 429 with the `Retry-After` seconds that clients of the old gateway honoured.
+fn too_many_requests(retry_after_secs: u64) -> Response {
+    let text = Rejection::RateLimited { retry_after_secs }.user_message();
+    let mut response = detail(StatusCode::TOO_MANY_REQUESTS, text);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
+}
+
 /// The peer address the server attached; absent when the router is served without connect
 /// info, in which case the client is treated as remote so that loopback privileges fail closed.
 fn client_ip(request: &Request) -> IpAddr {
@@ -153,14 +163,11 @@ async fn answer(state: &AppState, request: Request) -> (Outcome, Response) {
         display_name: None,
     };
 
-    // Before authentication, so that guessing keys costs a caller its allowance too. The body is
-    // not read for callers turned away here: their audit entry has no text.
+    // Checked before answering 401, so that guessing keys costs the client IP its allowance too.
+    // The body is not read for callers turned away here: their audit entry has no text.
     if let Err(retry_after_secs) = state.check_rate(&caller, ip) {
+        let response = too_many_requests(retry_after_secs);
         let rejection = Rejection::RateLimited { retry_after_secs };
-        let mut response = detail(StatusCode::TOO_MANY_REQUESTS, rejection.user_message());
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         return turn_away(
             state,
             Inbound::question(origin, ""),
@@ -187,100 +194,10 @@ async fn answer(state: &AppState, request: Request) -> (Outcome, Response) {
         .await;
     }
 
-    let content_type_ok = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_none_or(is_json_content_type);
-    let bytes = match Bytes::from_request(request, &()).await {
-        Ok(bytes) => bytes,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            let reason = format!(
-                "Request body too large: at most {} bytes are accepted.",
-                state.inner.max_body_bytes
-            );
-            return invalid(
-                state,
-                origin,
-                "",
-                reason,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                Outcome::TooLarge,
-            )
-            .await;
-        }
-        Err(rejection) => {
-            tracing::debug!(error = %rejection.body_text(), "could not read a request body");
-            let reason = "The request body could not be read.".to_owned();
-            return invalid(
-                state,
-                origin,
-                "",
-                reason,
-                StatusCode::BAD_REQUEST,
-                Outcome::Invalid,
-            )
-            .await;
-        }
-    };
-    if !content_type_ok {
-        let reason = "Content-Type must be application/json.".to_owned();
-        return invalid(
-            state,
-            origin,
-            "",
-            reason,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Outcome::Invalid,
-        )
-        .await;
-    }
-    let body = match parse_chat_request(&bytes) {
+    let body = match read_chat_request(state, request).await {
         Ok(body) => body,
-        Err(err) => {
-            let reason = if err.is_data() {
-                format!("Invalid request: {err}.")
-            } else {
-                format!("The request body is not valid JSON: {err}.")
-            };
-            return invalid(
-                state,
-                origin,
-                "",
-                reason,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Outcome::Invalid,
-            )
-            .await;
-        }
+        Err(refusal) => return invalid(state, origin, refusal).await,
     };
-    if body.message.trim().is_empty() {
-        let reason = "The message must not be empty.".to_owned();
-        return invalid(
-            state,
-            origin,
-            &body.message,
-            reason,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Outcome::Invalid,
-        )
-        .await;
-    }
-    let chars = body.message.chars().count();
-    let max = state.inner.max_message_chars;
-    if chars > max {
-        let reason =
-            format!("The message is too long: {chars} characters, at most {max} are accepted.");
-        return invalid(
-            state,
-            origin,
-            &body.message,
-            reason,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Outcome::Invalid,
-        )
-        .await;
-    }
-
     let inbound = Inbound::question(origin, body.message).in_conversation(body.conversation_id);
     match state.handle(inbound).await {
         CoreOutcome::Done(Ok(reply)) => match serde_json::to_value(reply.to_wire()) {
@@ -337,21 +254,104 @@ fn is_json_content_type(value: &HeaderValue) -> bool {
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
-/// Audits a validation failure and answers with its reason.
+/// A request body the adapter will not pass on, and what the asker is told.
+struct Unacceptable {
+    status: StatusCode,
+    outcome: Outcome,
+    /// What the audit entry records as asked: the message when it could be read.
+    text: String,
+    reason: String,
+}
+
+impl Unacceptable {
+    fn unprocessable(text: impl Into<String>, reason: String) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            outcome: Outcome::Invalid,
+            text: text.into(),
+            reason,
+        }
+    }
+}
+
+/// Reads and validates the body as FastAPI's model did: size, content type, a JSON object with
+/// a string `message`, then the message's own limits.
+async fn read_chat_request(
+    state: &AppState,
+    request: Request,
+) -> Result<ChatRequest, Unacceptable> {
+    let content_type_ok = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(is_json_content_type);
+    let bytes = match Bytes::from_request(request, &()).await {
+        Ok(bytes) => bytes,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(Unacceptable {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                outcome: Outcome::TooLarge,
+                text: String::new(),
+                reason: format!(
+                    "Request body too large: at most {} bytes are accepted.",
+                    state.inner.max_body_bytes
+                ),
+            });
+        }
+        Err(rejection) => {
+            // Mostly a client that hung up or trickled its body past the read timeout.
+            tracing::debug!(error = %rejection.body_text(), "could not read a request body");
+            return Err(Unacceptable {
+                status: StatusCode::BAD_REQUEST,
+                outcome: Outcome::Invalid,
+                text: String::new(),
+                reason: "The request body could not be read.".to_owned(),
+            });
+        }
+    };
+    if !content_type_ok {
+        let reason = "Content-Type must be application/json.".to_owned();
+        return Err(Unacceptable::unprocessable("", reason));
+    }
+    let body = parse_chat_request(&bytes).map_err(|err| {
+        let reason = if err.is_data() {
+            format!("Invalid request: {err}.")
+        } else {
+            format!("The request body is not valid JSON: {err}.")
+        };
+        Unacceptable::unprocessable("", reason)
+    })?;
+    if body.message.trim().is_empty() {
+        let reason = "The message must not be empty.".to_owned();
+        return Err(Unacceptable::unprocessable(body.message, reason));
+    }
+    let chars = body.message.chars().count();
+    let max = state.inner.max_message_chars;
+    if chars > max {
+        let reason =
+            format!("The message is too long: {chars} characters, at most {max} are accepted.");
+        return Err(Unacceptable::unprocessable(body.message, reason));
+    }
+    Ok(body)
+}
+
+/// Audits a body the adapter would not pass on and answers with the reason.
 async fn invalid(
     state: &AppState,
     origin: Origin,
-    text: &str,
-    reason: String,
-    status: StatusCode,
-    outcome: Outcome,
+    unacceptable: Unacceptable,
 ) -> (Outcome, Response) {
+    let Unacceptable {
+        status,
+        outcome,
+        text,
+        reason,
+    } = unacceptable;
     let response = detail(status, reason.clone());
-    let rejection = Rejection::Invalid { reason };
+    let inbound = Inbound::question(origin, text);
     turn_away(
         state,
-        Inbound::question(origin, text),
-        rejection,
+        inbound,
+        Rejection::Invalid { reason },
         outcome,
         response,
     )
@@ -424,12 +424,7 @@ async fn metrics(State(state): State<AppState>, request: Request) -> Response {
     if !allowed {
         // Key guesses against /metrics cost the same allowance as against /chat.
         if let Err(retry_after_secs) = state.check_rate(&caller, ip) {
-            let text = Rejection::RateLimited { retry_after_secs }.user_message();
-            let mut response = detail(StatusCode::TOO_MANY_REQUESTS, text);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-            return response;
+            return too_many_requests(retry_after_secs);
         }
         return detail(
             StatusCode::UNAUTHORIZED,

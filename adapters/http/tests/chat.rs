@@ -131,6 +131,21 @@ async fn answers_with_the_old_gateway_fields_and_audits_once() {
 }
 
 #[tokio::test]
+async fn a_client_request_id_is_kept_and_echoed() {
+    let (app, _) = router(Behaviour::Echo);
+    let mut request = chat(Some(KEY), r#"{"message":"hi"}"#);
+    request
+        .headers_mut()
+        .insert("x-request-id", "trace-42".parse().unwrap());
+    let response = send(&app, request).await;
+    assert_eq!(response.headers["x-request-id"], "trace-42");
+    // Errors carry one too, so a failed request can be found in the logs.
+    let response = send(&app, chat(None, r#"{"message":"hi"}"#)).await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    assert!(response.headers.contains_key("x-request-id"));
+}
+
+#[tokio::test]
 async fn the_key_name_becomes_the_audit_user() {
     let (app, handler) = router(Behaviour::Echo);
     let response = send(
