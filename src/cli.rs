@@ -51,6 +51,12 @@ pub enum CliCommand {
     },
     /// Validate the configuration and print it with secrets masked.
     CheckConfig,
+    /// Exit 0 when the running assistant answers its `/health` endpoint (for container health checks).
+    Healthcheck {
+        /// Health URL; default: http://<http.bind>/health, with a wildcard address read as loopback.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
 }
 
 const EXIT_RUNTIME: u8 = 1;
@@ -198,12 +204,49 @@ async fn run(command: CliCommand, config: &Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CliCommand::CheckConfig => unreachable!("handled before the runtime starts"),
+        CliCommand::Healthcheck { url } => healthcheck(config, url).await,
     }
 }
 
 async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     crate::serve::serve(config).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn healthcheck(config: &Config, url: Option<String>) -> anyhow::Result<ExitCode> {
+    let url = match url {
+        Some(url) => url,
+        None if config.http.enabled => {
+            let bind: std::net::SocketAddr = config.http.bind.parse()?;
+            let host = if bind.ip().is_unspecified() {
+                std::net::IpAddr::from([127, 0, 0, 1])
+            } else {
+                bind.ip()
+            };
+            format!(
+                "http://{}/health",
+                std::net::SocketAddr::new(host, bind.port())
+            )
+        }
+        None => anyhow::bail!("the HTTP adapter is disabled; pass --url to check another endpoint"),
+    };
+    app::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()?;
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("no answer from {url}"))?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    if status.is_success() && body["status"] == "healthy" {
+        let _ = writeln!(std::io::stdout(), "healthy ({url})");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        anyhow::bail!("{url} answered {status}: {body}")
+    }
 }
 
 async fn chat(config: &Config) -> anyhow::Result<ExitCode> {

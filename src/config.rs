@@ -17,7 +17,7 @@ use crate::secret::Secret;
 pub const DEFAULT_CONFIG_FILE: &str = "config/homelab.toml";
 
 /// The old stack's environment names and the keys they set. Each secret also has a `*_FILE` form.
-const LEGACY_ENV: &[(&str, &str)] = &[
+pub const LEGACY_ENV: &[(&str, &str)] = &[
     ("API_KEY", "http.api_key"),
     ("API_KEY_FILE", "http.api_key_file"),
     ("LLM_PROVIDER", "llm.provider"),
@@ -903,6 +903,21 @@ impl Config {
     pub fn to_masked_toml(&self) -> String {
         toml_from_serializable(self)
     }
+}
+
+/// Every dotted key the configuration accepts (`http.bind`, `audit.path`, …).
+pub fn known_keys() -> Vec<String> {
+    let Ok(dict) = Figment::from(Serialized::defaults(Config::default())).extract::<Dict>() else {
+        return Vec::new();
+    };
+    let mut keys = Vec::new();
+    for (section, value) in &dict {
+        match value {
+            Value::Dict(_, inner) => keys.extend(inner.keys().map(|k| format!("{section}.{k}"))),
+            _ => keys.push(section.clone()),
+        }
+    }
+    keys
 }
 
 fn valid_docker_address(address: &str) -> bool {
