@@ -301,6 +301,29 @@ impl ChatHandler for Orchestrator {
         })
     }
 
+    /// For autocomplete: a read of the container list, not a request, so it is not audited.
+    async fn container_names(&self) -> Vec<String> {
+        if !self.tools.contains("list_containers") {
+            return Vec::new();
+        }
+        let outcome = self
+            .tools
+            .call("list_containers", json!({"all": true}))
+            .await;
+        let Ok(output) = outcome.result else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = output.data["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["name"].as_str().map(str::to_owned))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     async fn reject(&self, inbound: Inbound, rejection: Rejection) -> Result<(), ChatError> {
         let outcome = match rejection {
             Rejection::Unauthorized => Outcome::Unauthorized,
@@ -513,6 +536,47 @@ mod tests {
         assert!(reply.text.contains("can't see Docker"));
         assert_eq!(provider.calls.load(Ordering::SeqCst), 0);
         assert_eq!(audit.entries.lock().unwrap()[0].user_message, "/status");
+    }
+
+    struct FakeContainers;
+
+    #[async_trait]
+    impl crate::tools::Tool for FakeContainers {
+        fn name(&self) -> &'static str {
+            "list_containers"
+        }
+        fn description(&self) -> &'static str {
+            "fake"
+        }
+        fn parameters(&self) -> Value {
+            json!({"type": "object", "properties": {}})
+        }
+        async fn run(
+            &self,
+            arguments: Value,
+        ) -> Result<crate::tools::ToolOutput, crate::tools::ToolError> {
+            assert_eq!(arguments, json!({"all": true}));
+            Ok(crate::tools::ToolOutput {
+                data: json!({"containers": [{"name": "sonarr"}, {"name": "plex"}, {"name": "plex"}]}),
+                text: String::new(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn container_names_come_from_the_container_list_unaudited() {
+        let (orchestrator, audit) = orchestrator(Arc::new(OfflineAnswerer));
+        assert!(orchestrator.container_names().await.is_empty());
+        let mut registry = ToolRegistry::new(Duration::from_secs(5));
+        registry.register(Arc::new(FakeContainers));
+        let orchestrator = Orchestrator::new(
+            Arc::new(registry),
+            Arc::new(OfflineAnswerer),
+            ConversationStore::new(&ConversationConfig::default()),
+            audit.clone(),
+        );
+        assert_eq!(orchestrator.container_names().await, vec!["plex", "sonarr"]);
+        assert!(audit.entries.lock().unwrap().is_empty());
     }
 
     #[tokio::test]
