@@ -72,10 +72,15 @@ impl App {
 
 /// Every enabled read-only tool.
 pub fn registry(config: &Config, sampler: &Sampler) -> ToolRegistry {
-    let _ = config;
     let mut registry = ToolRegistry::new(TOOL_TIMEOUT);
     for tool in system::tools(sampler) {
         registry.register(tool);
+    }
+    // Connecting is lazy: an engine that is down now is still offered, and its tools say so.
+    if config.docker.enabled {
+        for tool in crate::tools::docker::tools(&config.docker) {
+            registry.register(tool);
+        }
     }
     registry
 }

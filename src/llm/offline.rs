@@ -178,6 +178,174 @@ const ALERTS: &[&str] = &[
     "critical",
 ];
 
+/// Overview words that, next to a container word, are about the containers.
+const CONTAINER_HEALTH_WORDS: &[&str] = &["health", "healthy", "status"];
+/// "Why did plex restart?", "did anything crash?": the engine's event log answers these.
+const CRASH_WORDS: &[&str] = &[
+    "crash",
+    "crashed",
+    "crashes",
+    "crashing",
+    "restart",
+    "restarted",
+    "restarts",
+    "died",
+    "die",
+    "dying",
+    "oom",
+    "oomkilled",
+    "killed",
+    "kill",
+    "events",
+    "event",
+];
+/// "Which containers use the most CPU?": live stats answer these.
+const RESOURCE_WORDS: &[&str] = &[
+    "cpu",
+    "memory",
+    "ram",
+    "mem",
+    "resources",
+    "resource",
+    "usage",
+    "heaviest",
+    "biggest",
+    "hungry",
+    "hog",
+    "hogs",
+    "hogging",
+    "busiest",
+    "stats",
+];
+/// Container questions that want the engine itself.
+const ENGINE_WORDS: &[&str] = &["version", "engine", "daemon", "images", "info"];
+/// Words that are never a container's name, so they do not trigger a name lookup.
+const STOPWORDS: &[&str] = &[
+    "a",
+    "about",
+    "after",
+    "all",
+    "am",
+    "among",
+    "an",
+    "and",
+    "any",
+    "anything",
+    "are",
+    "at",
+    "be",
+    "been",
+    "by",
+    "can",
+    "could",
+    "currently",
+    "day",
+    "days",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "every",
+    "for",
+    "from",
+    "get",
+    "give",
+    "going",
+    "had",
+    "has",
+    "have",
+    "hour",
+    "hours",
+    "how",
+    "i",
+    "in",
+    "is",
+    "it",
+    "it's",
+    "its",
+    "just",
+    "last",
+    "lately",
+    "latest",
+    "line",
+    "lines",
+    "list",
+    "me",
+    "min",
+    "mins",
+    "minute",
+    "minutes",
+    "my",
+    "not",
+    "now",
+    "of",
+    "on",
+    "or",
+    "past",
+    "please",
+    "recent",
+    "recently",
+    "right",
+    "see",
+    "show",
+    "since",
+    "so",
+    "some",
+    "tail",
+    "tell",
+    "that",
+    "the",
+    "there",
+    "these",
+    "this",
+    "those",
+    "to",
+    "today",
+    "up",
+    "use",
+    "using",
+    "was",
+    "week",
+    "were",
+    "what",
+    "what's",
+    "whats",
+    "when",
+    "which",
+    "who",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "one",
+    "ones",
+    "time",
+    "times",
+    "containing",
+    "matching",
+    "errors",
+    "error",
+    "currently",
+    "still",
+    "yet",
+    "ever",
+    "again",
+    "happened",
+    "happen",
+    "anybody",
+    "something",
+    "went",
+    "go",
+    "wrong",
+    "most",
+    "least",
+    "more",
+    "top",
+];
+
 /// Words of a question: lowercase, punctuation trimmed.
 fn words(question: &str) -> Vec<String> {
     question
@@ -223,9 +391,19 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
     if has(LOGS) {
         intents.push(Intent::Logs);
     } else if has(CONTAINERS) || (intents.is_empty() && has(WEAK_CONTAINERS)) {
+        // "Which container uses the most memory?" is about containers, not the host's processes.
+        if has(CONTAINERS) {
+            intents.retain(|i| !matches!(i, Intent::Cpu | Intent::Memory | Intent::Processes));
+        }
         intents.push(Intent::Containers);
     }
-    if has(STRONG_OVERVIEW) || (intents.is_empty() && has(WEAK_OVERVIEW)) {
+    let about_containers = intents.contains(&Intent::Containers) || intents.contains(&Intent::Logs);
+    // "Which containers are healthy?" asks about containers' health, not the host's.
+    let overview = words.iter().any(|w| {
+        STRONG_OVERVIEW.contains(&w.as_str())
+            && !(about_containers && CONTAINER_HEALTH_WORDS.contains(&w.as_str()))
+    });
+    if overview || (intents.is_empty() && has(WEAK_OVERVIEW)) {
         intents.insert(0, Intent::Overview);
     }
     intents
@@ -274,7 +452,12 @@ struct Planned {
     arguments: Value,
 }
 
-fn plan(question: &str, intents: &[Intent], tools: &ToolRegistry) -> (Vec<Planned>, Vec<String>) {
+fn plan(
+    question: &str,
+    intents: &[Intent],
+    tools: &ToolRegistry,
+    containers: &ContainerContext,
+) -> (Vec<Planned>, Vec<String>) {
     let words = words(question);
     let mut calls = Vec::new();
     let mut notes = Vec::new();
@@ -323,17 +506,24 @@ fn plan(question: &str, intents: &[Intent], tools: &ToolRegistry) -> (Vec<Planne
                 want(intent, "top_processes", json!({"by": by, "limit": 10}));
             }
             Intent::Containers | Intent::Logs => {
-                let tool = if intent == Intent::Logs {
-                    "container_logs"
-                } else {
-                    "list_containers"
-                };
-                if !want(intent, tool, json!({})) {
+                if !tools.contains("list_containers") {
                     notes.push(
                         "I can't see Docker from here: no Docker connection is available to \
                          this assistant, so I can't report on containers or their logs."
                             .to_owned(),
                     );
+                    continue;
+                }
+                if let Some(error) = &containers.unreachable {
+                    // One clear sentence instead of the same failure from every tool.
+                    notes.push(format!("I couldn't read the containers: {error}."));
+                    continue;
+                }
+                let (container_calls, container_notes) =
+                    plan_containers(intent, &words, containers);
+                notes.extend(container_notes);
+                for (tool, arguments) in container_calls {
+                    want(intent, tool, arguments);
                 }
             }
             Intent::Alerts => {
@@ -367,7 +557,20 @@ pub async fn answer_intents(question: &str, intents: &[Intent], tools: &ToolRegi
             ..Answer::default()
         };
     }
-    let (planned, notes) = plan(question, intents, tools);
+    let (containers, lookup) = container_context(question, intents, tools).await;
+    let mut intents = intents.to_vec();
+    // "status of plex", "memory of plex", "how is plex doing?": a named container is the subject.
+    if !containers.mentioned.is_empty()
+        && intents.iter().all(|i| {
+            matches!(
+                i,
+                Intent::Overview | Intent::Cpu | Intent::Memory | Intent::Processes
+            )
+        })
+    {
+        intents = vec![Intent::Containers];
+    }
+    let (planned, notes) = plan(question, &intents, tools, &containers);
     let outcomes = join_all(
         planned
             .iter()
@@ -378,9 +581,11 @@ pub async fn answer_intents(question: &str, intents: &[Intent], tools: &ToolRegi
     for (call, outcome) in planned.iter().zip(&outcomes) {
         sections.push(render(question, call, outcome));
     }
+    let mut tool_calls: Vec<_> = lookup.into_iter().map(|o| o.record).collect();
+    tool_calls.extend(outcomes.into_iter().map(|o| o.record));
     Answer {
         text: sections.join("\n\n").trim().to_owned(),
-        tool_calls: outcomes.into_iter().map(|o| o.record).collect(),
+        tool_calls,
         ..Answer::default()
     }
 }
@@ -390,6 +595,12 @@ fn render(question: &str, call: &Planned, outcome: &CallOutcome) -> String {
         Err(error) => format!("I couldn't read the {}: {error}.", subject(call.intent)),
         Ok(output) if call.intent == Intent::Disk => {
             disk_headline(question, &output.data).unwrap_or_else(|| output.text.trim().to_owned())
+        }
+        Ok(output) if call.tool == "container_details" => {
+            match container_headline(question, &output.data) {
+                Some(headline) => format!("{headline}\n\n{}", output.text.trim()),
+                None => output.text.trim().to_owned(),
+            }
         }
         Ok(output) => output.text.trim().to_owned(),
     }
@@ -409,6 +620,334 @@ fn subject(intent: Intent) -> &'static str {
         Intent::Alerts => "alerts",
         Intent::Help => "help",
     }
+}
+
+/// What the answerer knows about the containers a question may name.
+#[derive(Debug, Default)]
+pub struct ContainerContext {
+    /// Every container's name, when they were looked up.
+    pub known: Vec<String>,
+    /// The containers the question names, in the order it names them.
+    pub mentioned: Vec<String>,
+    /// Docker could not be read for the lookup.
+    pub unreachable: Option<String>,
+}
+
+/// Looks up the live container names when the question may name one: it is about containers
+/// or the host's state and has a word that is not part of the answerer's vocabulary.
+async fn container_context(
+    question: &str,
+    intents: &[Intent],
+    tools: &ToolRegistry,
+) -> (ContainerContext, Option<CallOutcome>) {
+    let words = words(question);
+    let eligible = intents.iter().all(|i| {
+        matches!(
+            i,
+            Intent::Overview
+                | Intent::Cpu
+                | Intent::Memory
+                | Intent::Processes
+                | Intent::Containers
+                | Intent::Logs
+        )
+    });
+    let unknown_word = words.iter().any(|w| !known_word(w));
+    if !tools.contains("list_containers")
+        || !eligible
+        || !(unknown_word || intents.contains(&Intent::Logs))
+    {
+        return (ContainerContext::default(), None);
+    }
+    let outcome = tools.call("list_containers", json!({"all": true})).await;
+    let mut context = ContainerContext::default();
+    match &outcome.result {
+        Ok(output) => {
+            context.known = output.data["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                .collect();
+            context.mentioned = mentioned_containers(&words, &context.known);
+        }
+        Err(error) => context.unreachable = Some(error.to_string()),
+    }
+    let about_containers = intents.contains(&Intent::Containers) || intents.contains(&Intent::Logs);
+    // A host question that names no container ("how much memory is used?") is answered as
+    // before: the lookup had no bearing on it, so neither it nor a Docker outage is reported.
+    if context.mentioned.is_empty() && !about_containers {
+        return (ContainerContext::default(), None);
+    }
+    (context, Some(outcome))
+}
+
+fn known_word(word: &str) -> bool {
+    word.chars().all(|c| c.is_ascii_digit())
+        || [
+            STRONG_OVERVIEW,
+            WEAK_OVERVIEW,
+            CPU,
+            MEMORY,
+            DISK,
+            TEMPERATURE,
+            PROCESSES,
+            CONSUMING,
+            ASKING_WHO,
+            NETWORK,
+            CONTAINERS,
+            WEAK_CONTAINERS,
+            LOGS,
+            ALERTS,
+            CRASH_WORDS,
+            RESOURCE_WORDS,
+            ENGINE_WORDS,
+            STOPWORDS,
+        ]
+        .iter()
+        .any(|set| set.contains(&word))
+}
+
+/// The containers a question names: a word equal to a name, or to one part of a compose-style
+/// name (`plex` in `media-plex-1`) that no other container shares.
+pub fn mentioned_containers(words: &[String], known: &[String]) -> Vec<String> {
+    let mut mentioned: Vec<String> = Vec::new();
+    for word in words {
+        let word = word.strip_suffix("'s").unwrap_or(word);
+        if word.len() < 2 || known_word(word) && !known.iter().any(|k| k.eq_ignore_ascii_case(word))
+        {
+            continue;
+        }
+        let exact = known.iter().find(|k| k.eq_ignore_ascii_case(word));
+        let by_part: Vec<&String> = known
+            .iter()
+            .filter(|k| {
+                word.len() >= 3
+                    && k.to_lowercase()
+                        .split(['-', '_', '.'])
+                        .any(|part| part == word)
+            })
+            .collect();
+        let hit = match (exact, by_part.as_slice()) {
+            (Some(name), _) => Some(name),
+            (None, [only]) => Some(*only),
+            _ => None,
+        };
+        if let Some(name) = hit
+            && !mentioned.contains(name)
+        {
+            mentioned.push(name.clone());
+        }
+    }
+    mentioned
+}
+
+/// A number of lines asked for: "last 20 lines", "tail 100".
+fn wanted_lines(words: &[String]) -> Option<u32> {
+    words.iter().enumerate().find_map(|(i, w)| {
+        let n: u32 = w.parse().ok()?;
+        let next = words.get(i + 1).map(String::as_str);
+        let before = i
+            .checked_sub(1)
+            .and_then(|j| words.get(j))
+            .map(String::as_str);
+        (matches!(next, Some("lines" | "line" | "entries"))
+            || matches!(before, Some("last" | "tail" | "latest"))
+                && !next.is_some_and(is_time_unit))
+        .then(|| n.clamp(1, crate::tools::docker::tools::MAX_LOG_LINES))
+    })
+}
+
+fn is_time_unit(word: &str) -> bool {
+    time_unit(word).is_some()
+}
+
+fn time_unit(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "minute" | "minutes" | "min" | "mins" => "m",
+        "hour" | "hours" | "hr" | "hrs" => "h",
+        "day" | "days" => "d",
+        "week" | "weeks" => "w",
+        _ => return None,
+    })
+}
+
+/// A time window asked for: "since 1h", "in the last 30 minutes", "past hour", "this week".
+fn wanted_window(words: &[String]) -> Option<String> {
+    for (i, w) in words.iter().enumerate() {
+        if w == "since"
+            && let Some(next) = words.get(i + 1)
+            && crate::tools::docker::tools::parse_since(next).is_ok()
+        {
+            return Some(next.clone());
+        }
+        if let Some(unit) = time_unit(w) {
+            let before = i.checked_sub(1).and_then(|j| words.get(j));
+            match before.map(String::as_str) {
+                Some(n) if n.parse::<u32>().is_ok_and(|n| n > 0) => {
+                    return Some(format!("{n}{unit}"));
+                }
+                Some("last" | "past" | "an" | "a" | "this" | "the") => {
+                    return Some(format!("1{unit}"));
+                }
+                _ => {}
+            }
+        }
+        if w == "today" {
+            return Some("24h".to_owned());
+        }
+    }
+    None
+}
+
+/// Text to look for in logs: "containing timeout", "matching 'db'", or errors.
+fn wanted_filter(words: &[String]) -> Option<String> {
+    words
+        .iter()
+        .enumerate()
+        .find_map(|(i, w)| {
+            matches!(
+                w.as_str(),
+                "containing" | "matching" | "mentioning" | "grep"
+            )
+            .then(|| words.get(i + 1).cloned())
+            .flatten()
+        })
+        .map(|w| w.trim_matches(['\'', '`']).to_owned())
+        .or_else(|| {
+            words
+                .iter()
+                .any(|w| w == "error" || w == "errors")
+                .then(|| "error".to_owned())
+        })
+}
+
+/// The Docker calls for a container question.
+fn plan_containers(
+    intent: Intent,
+    words: &[String],
+    containers: &ContainerContext,
+) -> (Vec<(&'static str, Value)>, Vec<String>) {
+    let has = |set: &[&str]| words.iter().any(|w| set.contains(&w.as_str()));
+    let mentioned = &containers.mentioned[..containers.mentioned.len().min(3)];
+    let mut calls = Vec::new();
+    let mut notes = Vec::new();
+    if intent == Intent::Logs {
+        if mentioned.is_empty() {
+            let mut note = "Which container's logs? Name one, e.g. \"logs of plex\".".to_owned();
+            if !containers.known.is_empty() {
+                note.push_str(&format!(" Containers: {}.", containers.known.join(", ")));
+            }
+            notes.push(note);
+        }
+        for name in mentioned {
+            let mut arguments = json!({"name": name});
+            if let Some(lines) = wanted_lines(words) {
+                arguments["lines"] = json!(lines);
+            }
+            if let Some(since) = wanted_window(words) {
+                arguments["since"] = json!(since);
+            }
+            if let Some(filter) = wanted_filter(words) {
+                arguments["filter"] = json!(filter);
+            }
+            calls.push(("container_logs", arguments));
+        }
+        return (calls, notes);
+    }
+    if has(CRASH_WORDS) {
+        let mut arguments = json!({});
+        if let Some(since) = wanted_window(words) {
+            arguments["since"] = json!(since);
+        }
+        if mentioned.is_empty() {
+            calls.push(("docker_events", arguments.clone()));
+        }
+        for name in mentioned {
+            let mut arguments = arguments.clone();
+            arguments["name"] = json!(name);
+            calls.push(("docker_events", arguments));
+            calls.push(("container_details", json!({"name": name})));
+        }
+        return (calls, notes);
+    }
+    if has(RESOURCE_WORDS) || has(CONSUMING) {
+        let sort_by = if has(MEMORY) { "memory" } else { "cpu" };
+        if mentioned.is_empty() {
+            calls.push(("container_stats", json!({"sort_by": sort_by})));
+        }
+        for name in mentioned {
+            calls.push(("container_stats", json!({"name": name, "sort_by": sort_by})));
+        }
+        return (calls, notes);
+    }
+    if !mentioned.is_empty() {
+        for name in mentioned {
+            calls.push(("container_details", json!({"name": name})));
+        }
+        return (calls, notes);
+    }
+    if has(ENGINE_WORDS) {
+        calls.push(("docker_info", json!({})));
+        return (calls, notes);
+    }
+    let state = if has(&["unhealthy", "sick", "failing"]) {
+        Some("unhealthy")
+    } else if has(&["healthy"]) {
+        Some("healthy")
+    } else if has(&["restarting", "looping"]) {
+        Some("restarting")
+    } else if has(&["paused"]) {
+        Some("paused")
+    } else if has(&["stopped", "exited", "dead", "down"])
+        || words.windows(2).any(|w| w[0] == "not" && w[1] == "running")
+    {
+        Some("stopped")
+    } else {
+        None
+    };
+    let arguments = match state {
+        Some(state) => json!({"state": state}),
+        None if has(&["all", "every", "everything"]) => json!({"all": true}),
+        None => json!({}),
+    };
+    calls.push(("list_containers", arguments));
+    (calls, notes)
+}
+
+/// "Is sonarr running?": a yes or no before the details.
+fn container_headline(question: &str, data: &Value) -> Option<String> {
+    let words = words(question);
+    let first = words.first()?.as_str();
+    if !matches!(first, "is" | "are" | "was") {
+        return None;
+    }
+    let name = data["name"].as_str()?;
+    let status = data["state"]["status"].as_str().unwrap_or("unknown");
+    let health = data["health"]["status"].as_str();
+    let running = status == "running";
+    let asks_health = words
+        .iter()
+        .any(|w| matches!(w.as_str(), "healthy" | "unhealthy" | "ok" | "okay" | "fine"));
+    Some(match (running, health) {
+        (true, Some("unhealthy")) if asks_health => {
+            format!("No — `{name}` is running, but its health check is failing (**unhealthy**).")
+        }
+        (true, Some("unhealthy")) => {
+            format!("Yes, `{name}` is running — but its health check is failing (**unhealthy**).")
+        }
+        (true, Some(h)) => format!("Yes, `{name}` is running and {h}."),
+        (true, None) => format!("Yes, `{name}` is running."),
+        (false, _) => {
+            let code = data["state"]["exit_code"].as_i64().unwrap_or(0);
+            let oom = if data["state"]["oom_killed"] == true {
+                ", OOM-killed"
+            } else {
+                ""
+            };
+            format!("No — `{name}` is {status} (exit code {code}{oom}).")
+        }
+    })
 }
 
 /// "How full is tank?": when the question names a filesystem, answer about that one.
@@ -490,6 +1029,11 @@ mod tests {
             ("disk health", vec![Overview, Disk]),
             ("tell me a joke", vec![]),
             ("", vec![]),
+            ("which containers are healthy?", vec![Containers]),
+            ("which container uses the most memory?", vec![Containers]),
+            ("biggest cpu users among containers", vec![Containers]),
+            ("did anything crash recently?", vec![Containers]),
+            ("status of plex", vec![Overview]),
         ] {
             assert_eq!(detect_intents(question), expected, "`{question}`");
         }
@@ -563,5 +1107,141 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(answer.tool_calls[0].name, "cpu_usage");
+    }
+
+    fn strings(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    #[test]
+    fn container_names_are_found_among_the_words() {
+        let known = strings(&["plex", "sonarr", "media-radarr-1", "app-db", "web-db"]);
+        let found = |q: &str| mentioned_containers(&words(q), &known);
+        assert_eq!(found("is Sonarr running?"), ["sonarr"]);
+        assert_eq!(found("logs of plex's server"), ["plex"]);
+        assert_eq!(found("how is radarr doing"), ["media-radarr-1"]);
+        // `db` is shared by two containers and too short to be a part on its own.
+        assert!(found("is db up?").is_empty());
+        assert_eq!(found("plex and sonarr and plex"), ["plex", "sonarr"]);
+        assert!(found("which containers are running?").is_empty());
+    }
+
+    #[test]
+    fn log_requests_carry_lines_window_and_filter() {
+        let w = |q: &str| words(q);
+        assert_eq!(
+            wanted_lines(&w("show the last 50 lines of plex logs")),
+            Some(50)
+        );
+        assert_eq!(wanted_lines(&w("tail 2000 of plex")), Some(500));
+        assert_eq!(wanted_lines(&w("plex logs from the last 2 hours")), None);
+        assert_eq!(
+            wanted_window(&w("plex logs from the last 2 hours")),
+            Some("2h".into())
+        );
+        assert_eq!(
+            wanted_window(&w("crashes in the past hour")),
+            Some("1h".into())
+        );
+        assert_eq!(wanted_window(&w("logs since 30m")), Some("30m".into()));
+        assert_eq!(wanted_window(&w("anything this week?")), Some("1w".into()));
+        assert_eq!(wanted_window(&w("logs of plex")), None);
+        assert_eq!(
+            wanted_filter(&w("plex logs containing timeout")),
+            Some("timeout".into())
+        );
+        assert_eq!(
+            wanted_filter(&w("errors in the plex logs")),
+            Some("error".into())
+        );
+        assert_eq!(wanted_filter(&w("plex logs")), None);
+    }
+
+    #[test]
+    fn container_questions_choose_their_tools() {
+        let context = ContainerContext {
+            known: strings(&["plex", "sonarr"]),
+            mentioned: strings(&["plex"]),
+            unreachable: None,
+        };
+        let nobody = ContainerContext::default();
+        let plan = |intent, q: &str, c: &ContainerContext| plan_containers(intent, &words(q), c).0;
+        assert_eq!(
+            plan(
+                Intent::Containers,
+                "which containers are unhealthy?",
+                &nobody
+            ),
+            [("list_containers", json!({"state": "unhealthy"}))]
+        );
+        assert_eq!(
+            plan(
+                Intent::Containers,
+                "which containers are not running?",
+                &nobody
+            ),
+            [("list_containers", json!({"state": "stopped"}))]
+        );
+        assert_eq!(
+            plan(Intent::Containers, "list all containers", &nobody),
+            [("list_containers", json!({"all": true}))]
+        );
+        assert_eq!(
+            plan(Intent::Containers, "did anything crash today?", &nobody),
+            [("docker_events", json!({"since": "24h"}))]
+        );
+        assert_eq!(
+            plan(Intent::Containers, "why did plex restart?", &context),
+            [
+                ("docker_events", json!({"name": "plex"})),
+                ("container_details", json!({"name": "plex"}))
+            ]
+        );
+        assert_eq!(
+            plan(
+                Intent::Containers,
+                "which container uses the most memory?",
+                &nobody
+            ),
+            [("container_stats", json!({"sort_by": "memory"}))]
+        );
+        assert_eq!(
+            plan(Intent::Containers, "docker version", &nobody),
+            [("docker_info", json!({}))]
+        );
+        assert_eq!(
+            plan(Intent::Logs, "last 5 lines of plex logs", &context),
+            [("container_logs", json!({"name": "plex", "lines": 5}))]
+        );
+        let (calls, notes) = plan_containers(
+            Intent::Logs,
+            &words("show logs"),
+            &ContainerContext {
+                mentioned: Vec::new(),
+                ..context
+            },
+        );
+        assert!(calls.is_empty());
+        assert!(notes[0].contains("Containers: plex, sonarr"), "{notes:?}");
+    }
+
+    #[test]
+    fn yes_no_questions_get_a_headline() {
+        let running = json!({"name": "sonarr", "state": {"status": "running"}, "health": {"status": "unhealthy"}});
+        assert_eq!(
+            container_headline("is sonarr running?", &running).unwrap(),
+            "Yes, `sonarr` is running — but its health check is failing (**unhealthy**)."
+        );
+        assert!(
+            container_headline("is sonarr healthy?", &running)
+                .unwrap()
+                .starts_with("No — ")
+        );
+        let exited = json!({"name": "db", "state": {"status": "exited", "exit_code": 137, "oom_killed": true}});
+        assert_eq!(
+            container_headline("is db up?", &exited).unwrap(),
+            "No — `db` is exited (exit code 137, OOM-killed)."
+        );
+        assert_eq!(container_headline("status of db", &exited), None);
     }
 }

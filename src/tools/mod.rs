@@ -2,6 +2,7 @@
 //! one: it checks the name and the arguments against the tool's schema before anything runs, times
 //! the call and bounds it, so an LLM's or a user's mistake becomes a clear error, never an action.
 
+pub mod docker;
 pub mod format;
 pub mod redact;
 pub mod sampler;
