@@ -1,0 +1,231 @@
+//! Starting, running and stopping the bot: REST client, command registration, the gateway client
+//! with the poise framework, the notice poster, and the shutdown signal — the mini-redis
+//! `run(config, shutdown)` shape, so tests start it against a fake and stop it at will.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use homelab_port::ChatHandler;
+use poise::serenity_prelude as serenity;
+use secrecy::ExposeSecret;
+use serenity::{ChannelId, CreateMessage, FullEvent, GatewayIntents, GuildId, Http, HttpBuilder};
+use tokio::sync::mpsc;
+
+use crate::commands::{self, CommandError, Data, no_pings};
+use crate::split::{MESSAGE_LIMIT, split_message};
+use crate::state::Shared;
+use crate::{Config, Error, mention};
+
+/// How long the gateway may take to close after the shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How often idle rate-limit buckets are dropped.
+const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
+
+/// Runs the Discord bot until `shutdown` completes or the gateway fails for good.
+///
+/// Refuses to start without an allow-list ([`Error::NoAllowList`]) or with a setting that cannot
+/// work. Before connecting to the gateway it checks the token (by reading the application) and
+/// registers the slash commands in every allowed guild (instant), or globally when no guild is
+/// configured; either failing is an error. Texts received on `notices` are posted to every
+/// `notify_channels` channel. Reconnects and resumes are serenity's.
+pub async fn run(
+    config: Config,
+    handler: Arc<dyn ChatHandler>,
+    notices: Option<mpsc::Receiver<String>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    config.validate()?;
+    let shared = Arc::new(Shared::new(&config, handler)?);
+    let mut shutdown = Box::pin(shutdown);
+
+    let http = rest_client(&config);
+    let commands = commands::all();
+    let startup = async {
+        let app = http
+            .get_current_application_info()
+            .await
+            .map_err(|e| Error::Connect(Box::new(e)))?;
+        http.set_application_id(app.id);
+        register(&http, &commands, &config.allowed_guilds).await?;
+        Ok::<_, Error>(app)
+    };
+    let app = tokio::select! {
+        app = startup => app?,
+        () = &mut shutdown => {
+            tracing::info!("Discord adapter stopped before it connected");
+            return Ok(());
+        }
+    };
+    tracing::info!(
+        application = %app.id,
+        guilds = config.allowed_guilds.len(),
+        mentions = config.respond_to_mentions,
+        "Discord commands registered; connecting to the gateway"
+    );
+
+    let framework = framework(commands, Arc::clone(&shared));
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents(&config))
+        .framework(framework)
+        .await
+        .map_err(|e| Error::Connect(Box::new(e)))?;
+    let shard_manager = Arc::clone(&client.shard_manager);
+    let _janitor = AbortOnDrop(tokio::spawn(forget_idle(Arc::clone(&shared))));
+    let _poster = notices.map(|notices| {
+        let channels = config
+            .notify_channels
+            .iter()
+            .map(|&id| ChannelId::new(id))
+            .collect();
+        AbortOnDrop(tokio::spawn(post_notices(
+            Arc::clone(&client.http),
+            channels,
+            notices,
+        )))
+    });
+
+    let start = client.start();
+    tokio::pin!(start);
+    let result = tokio::select! {
+        result = &mut start => result,
+        () = &mut shutdown => {
+            tracing::info!("Discord adapter shutting down");
+            shard_manager.shutdown_all().await;
+            tokio::time::timeout(SHUTDOWN_GRACE, &mut start).await.unwrap_or(Ok(()))
+        }
+    };
+    result.map_err(|e| Error::Gateway(Box::new(e)))?;
+    tracing::info!("Discord adapter stopped");
+    Ok(())
+}
+
+/// The REST client. serenity only honours a proxy base with its own rate limiter off, so a
+/// proxy (or the test fake) is trusted to rate-limit instead.
+fn rest_client(config: &Config) -> Http {
+    let builder = HttpBuilder::new(config.token.expose_secret());
+    match config.rest_proxy() {
+        Some(base) => builder.proxy(base).ratelimiter_disabled(true).build(),
+        None => builder.build(),
+    }
+}
+
+/// Slash commands need no gateway intent; mention chat needs to receive messages. The privileged
+/// message-content intent is not requested: Discord delivers the content of messages that mention
+/// the bot, and of DMs, without it, and asking for it unapproved gets the connection closed.
+fn intents(config: &Config) -> GatewayIntents {
+    if config.respond_to_mentions {
+        GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES
+    } else {
+        GatewayIntents::empty()
+    }
+}
+
+async fn register(
+    http: &Http,
+    commands: &[poise::Command<Data, CommandError>],
+    guilds: &[u64],
+) -> Result<(), Error> {
+    let builders = poise::builtins::create_application_commands(commands);
+    if guilds.is_empty() {
+        serenity::Command::set_global_commands(http, builders)
+            .await
+            .map_err(|e| Error::Register(Box::new(e)))?;
+        return Ok(());
+    }
+    for &guild in guilds {
+        GuildId::new(guild)
+            .set_commands(http, builders.clone())
+            .await
+            .map_err(|e| Error::Register(Box::new(e)))?;
+    }
+    Ok(())
+}
+
+fn framework(
+    commands: Vec<poise::Command<Data, CommandError>>,
+    shared: Data,
+) -> poise::Framework<Data, CommandError> {
+    let options = poise::FrameworkOptions {
+        commands,
+        on_error: |error| {
+            Box::pin(async move {
+                tracing::warn!(%error, "Discord command failed");
+            })
+        },
+        event_handler: |framework, event| {
+            Box::pin(async move {
+                if let FullEvent::Message { new_message } = event {
+                    mention::on_message(
+                        framework.serenity_context,
+                        framework.user_data,
+                        framework.bot_id(),
+                        new_message,
+                    )
+                    .await;
+                }
+                Ok(())
+            })
+        },
+        // Owners only matter for owner-only commands, which this bot has none of.
+        initialize_owners: false,
+        prefix_options: poise::PrefixFrameworkOptions {
+            // Mentions are answered by `mention`, not parsed as prefix commands.
+            mention_as_prefix: false,
+            ..Default::default()
+        },
+        allowed_mentions: Some(no_pings()),
+        ..Default::default()
+    };
+    poise::Framework::builder()
+        .options(options)
+        .setup(move |_ctx, ready, _framework| {
+            Box::pin(async move {
+                tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "Discord gateway ready");
+                Ok(shared)
+            })
+        })
+        .build()
+}
+
+/// Posts every notice to every notify channel, split to Discord's message size. Without notify
+/// channels the notices are drained, so their sender never blocks.
+async fn post_notices(
+    http: Arc<Http>,
+    channels: Vec<ChannelId>,
+    mut notices: mpsc::Receiver<String>,
+) {
+    if channels.is_empty() {
+        tracing::debug!("no Discord notify_channels; alert notices are not posted to Discord");
+    }
+    while let Some(text) = notices.recv().await {
+        for chunk in split_message(&text, MESSAGE_LIMIT) {
+            for channel in &channels {
+                let message = CreateMessage::new()
+                    .content(chunk.clone())
+                    .allowed_mentions(no_pings());
+                if let Err(error) = channel.send_message(&http, message).await {
+                    tracing::warn!(%error, %channel, "could not post an alert notice to Discord");
+                }
+            }
+        }
+    }
+}
+
+async fn forget_idle(shared: Arc<Shared>) {
+    let mut every = tokio::time::interval(FORGET_IDLE_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        shared.forget_idle();
+    }
+}
+
+/// Stops a background task when `run` returns, however it returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

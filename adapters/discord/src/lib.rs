@@ -1,0 +1,56 @@
+//! Homelab Assistant's Discord bot: slash commands (`/ask`, `/status`, `/containers`, `/container`,
+//! `/logs`, `/disk`, `/alerts`, `/help`) and optional mention chat, over serenity + poise.
+//!
+//! The crate depends only on `homelab-port`: it turns interactions and mentions into
+//! [`homelab_port::Inbound`]s, hands them to a [`homelab_port::ChatHandler`], and sends every
+//! request it turns away itself (outside the allow-lists, over the rate limit) to
+//! [`homelab_port::ChatHandler::reject`], so every request leaves exactly one audit entry.
+//!
+//! Discord's rules it keeps: every interaction is acknowledged at once with a deferred response and
+//! the answer is edited in afterwards; answers longer than 2,000 characters continue in follow-ups
+//! split at line boundaries (code blocks closed and reopened), or arrive as `answer.txt` when they
+//! would need more than four messages; errors show the core's safe `Display` text only; answers
+//! never ping anyone.
+//!
+//! Wiring: `run(config, handler, notices, shutdown)`; it returns once `shutdown` has completed and
+//! the gateway has closed. The binary must install a rustls `CryptoProvider` before calling it when
+//! more than one is compiled in (serenity's reqwest brings `ring`).
+
+mod access;
+mod bot;
+mod commands;
+mod config;
+mod mention;
+mod split;
+mod state;
+
+pub use bot::run;
+pub use config::{Config, RateLimit};
+pub use split::{ATTACHMENT_NAME, MAX_MESSAGES, MESSAGE_LIMIT};
+
+/// A failure from serenity, boxed so that serenity's types stay out of this crate's API.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why the bot could not start or keep running.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// With no allow-list, anyone who can reach the bot could query the server.
+    #[error(
+        "refusing to start the Discord bot without an allow-list: set allowed_guilds, \
+         allowed_channels, allowed_users or allowed_roles"
+    )]
+    NoAllowList,
+    /// Settings that cannot work; every problem is listed.
+    #[error("invalid Discord configuration: {0}")]
+    InvalidConfig(String),
+    /// Discord (or the configured `api_base`) could not be reached, or refused the token.
+    #[error("could not connect to Discord")]
+    Connect(#[source] BoxError),
+    /// The slash commands could not be registered.
+    #[error("could not register the Discord slash commands")]
+    Register(#[source] BoxError),
+    /// The gateway connection failed for good.
+    #[error("the Discord gateway connection failed")]
+    Gateway(#[source] BoxError),
+}

@@ -1,0 +1,311 @@
+//! What every command and mention shares: the core's handler, the allow-lists and the per-user rate
+//! limiter, plus the plain mapping from a Discord request to an [`Inbound`], kept free of serenity
+//! types so it is tested without Discord.
+
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use homelab_port::{ChatHandler, Command, Inbound, Origin, Platform, Rejection};
+
+use crate::access::AllowLists;
+use crate::{Config, Error};
+
+/// How long one answer may take before the asker is told it timed out: generous, because a local
+/// LLM with several tool rounds is slow, but finite, so the "thinking…" message never hangs forever
+/// (Discord keeps an interaction token for 15 minutes).
+pub(crate) const HANDLER_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Shown when the core takes longer than [`HANDLER_TIMEOUT`] or panics; never an internal detail.
+const TIMED_OUT: &str = "The assistant took too long to answer; please try again later.";
+const FAILED: &str = "Something went wrong while answering; the error was logged.";
+
+/// A request as the user made it, before it becomes an [`Inbound`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Request {
+    /// `/ask` or a mention: a free-form question for the LLM.
+    Ask(String),
+    /// One of the direct commands, answered without an LLM.
+    Command(Command),
+}
+
+/// Who asked, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Asker {
+    pub user: u64,
+    pub channel: u64,
+    pub display_name: Option<String>,
+}
+
+/// The conversation of a channel or thread: everyone in it continues the same one, as a person
+/// reading the channel would expect.
+pub(crate) fn conversation_id(channel: u64) -> String {
+    format!("discord:{channel}")
+}
+
+/// The [`Inbound`] the core receives for `request`.
+pub(crate) fn inbound(asker: &Asker, request: Request) -> Inbound {
+    let mut origin = Origin::new(Platform::Discord, asker.user.to_string())
+        .with_channel(asker.channel.to_string());
+    if let Some(name) = &asker.display_name {
+        origin = origin.with_display_name(name.clone());
+    }
+    let inbound = match request {
+        Request::Ask(question) => Inbound::question(origin, question.trim()),
+        Request::Command(command) => Inbound::command(origin, command),
+    };
+    inbound.in_conversation(Some(conversation_id(asker.channel)))
+}
+
+/// The question in a message that mentions the bot: the text with the bot's mentions taken out.
+/// `None` when nothing but the mention is left.
+pub(crate) fn mention_question(content: &str, bot: u64) -> Option<String> {
+    let text = content
+        .replace(&format!("<@{bot}>"), " ")
+        .replace(&format!("<@!{bot}>"), " ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some(text)
+}
+
+/// Autocomplete choices for a partly typed container name: names starting with it first, then
+/// names containing it, case-insensitively, at most Discord's 25.
+pub(crate) fn container_choices(mut names: Vec<String>, partial: &str) -> Vec<String> {
+    /// Discord shows at most this many choices and rejects longer lists.
+    const MAX_CHOICES: usize = 25;
+    /// Discord rejects choice names and values longer than this.
+    const MAX_CHOICE_LEN: usize = 100;
+    let partial = partial.trim().to_lowercase();
+    names.retain(|n| !n.is_empty() && n.chars().count() <= MAX_CHOICE_LEN);
+    names.sort();
+    names.dedup();
+    let (mut starts, contains): (Vec<_>, Vec<_>) = names
+        .into_iter()
+        .filter(|n| n.to_lowercase().contains(&partial))
+        .partition(|n| n.to_lowercase().starts_with(&partial));
+    starts.extend(contains);
+    starts.truncate(MAX_CHOICES);
+    starts
+}
+
+/// Shared by every command and mention.
+pub(crate) struct Shared {
+    handler: Arc<dyn ChatHandler>,
+    pub(crate) access: AllowLists,
+    limiter: DefaultKeyedRateLimiter<u64>,
+    pub(crate) respond_to_mentions: bool,
+    handler_timeout: Duration,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("access", &self.access)
+            .field("respond_to_mentions", &self.respond_to_mentions)
+            .field("handler_timeout", &self.handler_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(config: &Config, handler: Arc<dyn ChatHandler>) -> Result<Self, Error> {
+        let rate = config.rate_limit;
+        let requests = NonZeroU32::new(rate.requests)
+            .ok_or_else(|| Error::InvalidConfig("rate_limit.requests must be at least 1".into()))?;
+        // One request's share of the window; the burst lets a user spend the whole window's
+        // allowance at once, like the HTTP adapter and the old gateway.
+        let quota = Quota::with_period(rate.window / rate.requests)
+            .ok_or_else(|| Error::InvalidConfig("rate_limit.window is too short".into()))?
+            .allow_burst(requests);
+        Ok(Self {
+            handler,
+            access: config.allow_lists(),
+            limiter: RateLimiter::keyed(quota),
+            respond_to_mentions: config.respond_to_mentions,
+            handler_timeout: HANDLER_TIMEOUT,
+        })
+    }
+
+    /// Takes one request from `user`'s allowance; `Err` holds the whole seconds to wait.
+    pub(crate) fn check_rate(&self, user: u64) -> Result<(), u64> {
+        self.limiter.check_key(&user).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.limiter.clock().now());
+            // Round up, so a user who waits that long is admitted.
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+        })
+    }
+
+    /// Forgets users whose buckets are full again, so the map stays as small as the set of
+    /// recently active users.
+    pub(crate) fn forget_idle(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+
+    /// The text to show for `inbound`: the core's answer, or an error that is safe to show. The
+    /// core runs in a task of its own so that Discord hiccups cannot cancel it halfway through its
+    /// audit write.
+    pub(crate) async fn answer(&self, inbound: Inbound) -> String {
+        let handler = Arc::clone(&self.handler);
+        let task = tokio::spawn(async move { handler.handle(inbound).await });
+        match tokio::time::timeout(self.handler_timeout, task).await {
+            Ok(Ok(Ok(reply))) => reply.text,
+            Ok(Ok(Err(error))) => {
+                tracing::warn!(error = %error, detail = error.detail(), "the assistant could not answer a Discord request");
+                error.to_string()
+            }
+            Ok(Err(_panicked)) => {
+                tracing::error!("the assistant panicked while answering a Discord request");
+                FAILED.to_owned()
+            }
+            Err(_) => {
+                tracing::warn!(timeout = ?self.handler_timeout, "the assistant timed out answering a Discord request");
+                TIMED_OUT.to_owned()
+            }
+        }
+    }
+
+    /// Records a request the adapter turned away; failures are logged, since the asker was already
+    /// told why nothing ran.
+    pub(crate) async fn reject(&self, inbound: Inbound, rejection: Rejection) {
+        let handler = Arc::clone(&self.handler);
+        let outcome = rejection.outcome();
+        let task = tokio::spawn(async move { handler.reject(inbound, rejection).await });
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::error!(
+                    outcome,
+                    detail = error.detail(),
+                    "could not audit a refused Discord request"
+                );
+            }
+            Err(_) => tracing::error!(outcome, "the audit of a refused Discord request panicked"),
+        }
+    }
+
+    /// Names for the `name` autocomplete; empty when the core does not answer in time, because
+    /// Discord drops autocomplete responses after three seconds.
+    pub(crate) async fn container_names(&self) -> Vec<String> {
+        const AUTOCOMPLETE_BUDGET: Duration = Duration::from_secs(2);
+        tokio::time::timeout(AUTOCOMPLETE_BUDGET, self.handler.container_names())
+            .await
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asker() -> Asker {
+        Asker {
+            user: 42,
+            channel: 7,
+            display_name: Some("ada".into()),
+        }
+    }
+
+    #[test]
+    fn a_question_keeps_the_channel_conversation() {
+        let inbound = inbound(&asker(), Request::Ask("  what is running?\n".into()));
+        assert_eq!(inbound.text, "what is running?");
+        assert_eq!(inbound.command, None);
+        assert_eq!(inbound.conversation_id.as_deref(), Some("discord:7"));
+        assert_eq!(inbound.origin.platform, Platform::Discord);
+        assert_eq!(inbound.origin.user_id, "42");
+        assert_eq!(inbound.origin.channel_id.as_deref(), Some("7"));
+        assert_eq!(inbound.origin.display_name.as_deref(), Some("ada"));
+    }
+
+    #[test]
+    fn a_command_becomes_a_direct_command() {
+        let logs = Command::Logs {
+            name: "plex".into(),
+            lines: Some(20),
+            since: None,
+        };
+        let inbound = inbound(&asker(), Request::Command(logs.clone()));
+        assert_eq!(inbound.command, Some(logs));
+        assert_eq!(inbound.text, "/logs plex lines=20");
+        assert_eq!(inbound.conversation_id.as_deref(), Some("discord:7"));
+    }
+
+    #[test]
+    fn mentions_are_taken_out_of_the_question() {
+        assert_eq!(
+            mention_question("<@99> what is   running?", 99).as_deref(),
+            Some("what is running?")
+        );
+        assert_eq!(
+            mention_question("hey <@!99>, disk?", 99).as_deref(),
+            Some("hey , disk?")
+        );
+        // Other users' mentions are part of the question.
+        assert_eq!(
+            mention_question("<@99> ask <@5>", 99).as_deref(),
+            Some("ask <@5>")
+        );
+        assert_eq!(mention_question(" <@99> ", 99), None);
+    }
+
+    #[test]
+    fn container_choices_prefer_prefixes_and_stay_within_discord_limits() {
+        let names = vec![
+            "nextcloud".to_owned(),
+            "plex".to_owned(),
+            "Plexamp".to_owned(),
+            "complex".to_owned(),
+            "x".repeat(101),
+            "plex".to_owned(),
+        ];
+        assert_eq!(
+            container_choices(names.clone(), "PL"),
+            vec!["Plexamp", "plex", "complex"]
+        );
+        assert_eq!(container_choices(names, "").len(), 4);
+        let many: Vec<String> = (0..40).map(|i| format!("c{i:02}")).collect();
+        assert_eq!(container_choices(many, "c").len(), 25);
+    }
+
+    #[test]
+    fn the_rate_limit_is_per_user_and_says_when_to_retry() {
+        struct Never;
+        #[async_trait::async_trait]
+        impl ChatHandler for Never {
+            async fn handle(
+                &self,
+                _: Inbound,
+            ) -> Result<homelab_port::Reply, homelab_port::ChatError> {
+                Err(homelab_port::ChatError::Internal("unused".into()))
+            }
+            async fn reject(
+                &self,
+                _: Inbound,
+                _: Rejection,
+            ) -> Result<(), homelab_port::ChatError> {
+                Ok(())
+            }
+        }
+        let config = Config {
+            allowed_users: vec![1],
+            rate_limit: crate::RateLimit {
+                requests: 2,
+                window: Duration::from_secs(60),
+            },
+            ..Config::new("t")
+        };
+        let shared = Shared::new(&config, Arc::new(Never)).unwrap();
+        assert_eq!(shared.check_rate(1), Ok(()));
+        assert_eq!(shared.check_rate(1), Ok(()));
+        let retry = shared.check_rate(1).unwrap_err();
+        assert!((1..=30).contains(&retry), "{retry}");
+        assert_eq!(
+            shared.check_rate(2),
+            Ok(()),
+            "another user has their own allowance"
+        );
+    }
+}
