@@ -458,6 +458,94 @@ async fn a_mention_is_answered_as_ask_with_a_reply() {
 }
 
 #[tokio::test]
+async fn a_thread_is_admitted_by_its_channel() {
+    let fake = FakeDiscord::start().await;
+    let recorder = Recorder::new(Behaviour::Echo);
+    let config = Config {
+        allowed_guilds: Vec::new(),
+        allowed_users: Vec::new(),
+        allowed_channels: vec![fake::CHANNEL],
+        respond_to_mentions: true,
+        ..common::config(&fake)
+    };
+    let bot = Bot::start(&fake, config, &recorder, None).await;
+
+    // A slash command in a thread of the allowed channel: the interaction names the parent.
+    let token = fake.slash(
+        &Who::in_thread(fake::OTHER_USER),
+        "status",
+        status_options(),
+    );
+    let calls = answered(&fake, &token, 1).await;
+    assert_eq!(calls[0].body["type"], 5);
+    assert_eq!(calls[1].body["content"], "echo: /status");
+
+    // Another channel is refused.
+    let elsewhere = Who {
+        channel: fake::OTHER_CHANNEL,
+        ..Who::in_guild(fake::ALLOWED_USER)
+    };
+    let token = fake.slash(&elsewhere, "status", status_options());
+    let calls = answered(&fake, &token, 0).await;
+    assert_eq!(calls[0].body["data"]["flags"], 64);
+
+    // A mention in the thread: a message does not say it is in a thread, so the bot asks.
+    let id = fake.message(
+        &Who::in_thread(fake::ALLOWED_USER),
+        &format!("<@!{}> is the pool healthy?", fake::BOT_ID),
+        true,
+    );
+    let reply = fake
+        .wait_for("the reply in the thread", |fake| {
+            fake.calls().into_iter().find(|c| {
+                c.method == "POST" && c.path == format!("/channels/{}/messages", fake::THREAD)
+            })
+        })
+        .await;
+    assert_eq!(reply.body["content"], "echo: is the pool healthy?");
+    assert_eq!(
+        reply.body["message_reference"]["message_id"],
+        id.to_string()
+    );
+    assert!(
+        fake.calls()
+            .iter()
+            .any(|c| c.method == "GET" && c.path == format!("/channels/{}", fake::THREAD))
+    );
+
+    let handled = recorder.handled();
+    assert_eq!(handled.len(), 2);
+    // The thread is a conversation of its own.
+    assert_eq!(
+        handled[1].conversation_id,
+        Some(format!("discord:{}", fake::THREAD))
+    );
+    assert_eq!(recorder.rejected().len(), 1);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn the_bot_resumes_after_discord_asks_it_to_reconnect() {
+    let fake = FakeDiscord::start().await;
+    let recorder = Recorder::new(Behaviour::Echo);
+    let bot = Bot::start(&fake, common::config(&fake), &recorder, None).await;
+    let who = Who::in_guild(fake::ALLOWED_USER);
+    let token = fake.slash(&who, "status", status_options());
+    answered(&fake, &token, 1).await;
+
+    fake.request_reconnect();
+    fake.wait_for("a resumed session", |fake| {
+        (fake.resumes() == 1 && fake.connected()).then_some(())
+    })
+    .await;
+    let token = fake.slash(&who, "disk", status_options());
+    let calls = answered(&fake, &token, 1).await;
+    assert_eq!(calls[1].body["content"], "echo: /disk");
+    assert_eq!(fake.identifies(), 1, "resumed, not identified again");
+    bot.stop().await;
+}
+
+#[tokio::test]
 async fn notices_are_posted_to_every_notify_channel() {
     let fake = FakeDiscord::start().await;
     let recorder = Recorder::new(Behaviour::Echo);

@@ -29,6 +29,10 @@ pub const APP_ID: u64 = 1_100_000_000_000_000_001;
 pub const BOT_ID: u64 = APP_ID;
 pub const GUILD: u64 = 1_200_000_000_000_000_001;
 pub const CHANNEL: u64 = 1_300_000_000_000_000_001;
+/// A public thread in [`CHANNEL`]; `GET /channels/{THREAD}` says so.
+pub const THREAD: u64 = 1_300_000_000_000_000_002;
+/// A channel the tests' allow-lists never name.
+pub const OTHER_CHANNEL: u64 = 1_300_000_000_000_000_003;
 pub const ALLOWED_USER: u64 = 1_400_000_000_000_000_001;
 pub const OTHER_USER: u64 = 1_400_000_000_000_000_002;
 pub const ROLE: u64 = 1_500_000_000_000_000_001;
@@ -39,6 +43,8 @@ const HEARTBEAT_MS: u64 = 400;
 const PATIENCE: Duration = Duration::from_secs(15);
 
 const INTENT_GUILD_MESSAGES: u64 = 1 << 9;
+/// Not a dispatch: tells the session to send opcode 7.
+const RECONNECT: &str = "__reconnect";
 
 /// One REST call the bot made.
 #[derive(Clone, Debug)]
@@ -62,6 +68,8 @@ pub struct Who {
     pub guild: Option<u64>,
     pub channel: u64,
     pub roles: Vec<u64>,
+    /// Set when `channel` is a thread of this channel.
+    pub thread_parent: Option<u64>,
 }
 
 impl Who {
@@ -71,6 +79,16 @@ impl Who {
             guild: Some(GUILD),
             channel: CHANNEL,
             roles: vec![ROLE],
+            thread_parent: None,
+        }
+    }
+
+    /// The same user in [`THREAD`].
+    pub fn in_thread(user: u64) -> Self {
+        Self {
+            channel: THREAD,
+            thread_parent: Some(CHANNEL),
+            ..Self::in_guild(user)
         }
     }
 }
@@ -90,6 +108,7 @@ struct Inner {
     commands: Vec<Value>,
     identify: Option<Value>,
     identifies: usize,
+    resumes: usize,
     heartbeats: usize,
     session: Option<mpsc::UnboundedSender<(String, Value)>>,
 }
@@ -171,6 +190,21 @@ impl FakeDiscord {
 
     pub fn identifies(&self) -> usize {
         self.inner.lock().unwrap().identifies
+    }
+
+    pub fn resumes(&self) -> usize {
+        self.inner.lock().unwrap().resumes
+    }
+
+    /// Whether a gateway session is live (identified or resumed).
+    pub fn connected(&self) -> bool {
+        self.inner.lock().unwrap().session.is_some()
+    }
+
+    /// Asks the client to reconnect (opcode 7), as Discord does before moving a session; the
+    /// client should come back and resume.
+    pub fn request_reconnect(&self) {
+        self.dispatch(RECONNECT, Value::Null);
     }
 
     pub fn identify(&self) -> Option<Value> {
@@ -258,9 +292,14 @@ impl FakeDiscord {
             },
             "channel": {
                 "id": who.channel.to_string(),
-                "type": if who.guild.is_some() { 0 } else { 1 },
+                // GUILD_TEXT, DM or PUBLIC_THREAD, with the thread's parent as Discord sends it.
+                "type": match (who.guild, who.thread_parent) {
+                    (None, _) => 1,
+                    (Some(_), None) => 0,
+                    (Some(_), Some(_)) => 11,
+                },
                 "name": "homelab",
-                "parent_id": null,
+                "parent_id": who.thread_parent.map(|p| p.to_string()),
                 "permissions": "2248473465835073",
             },
             "channel_id": who.channel.to_string(),
@@ -495,8 +534,27 @@ async fn session(socket: WebSocket, state: AppState) {
                     }
                     Some(3) => {}
                     Some(6) => {
-                        // Not resumable: the client must identify again.
-                        if out.send(send(json!({"op": 9, "d": false, "s": null, "t": null}))).await.is_err() {
+                        let d = &payload["d"];
+                        let token_ok = d["token"].as_str().unwrap_or_default().trim_start_matches("Bot ") == TOKEN;
+                        if !token_ok {
+                            let _ = out.send(close(4004, "Authentication failed.")).await;
+                            break;
+                        }
+                        if d["session_id"] != "fake-session" || !d["seq"].is_u64() {
+                            // Not resumable: the client must identify again.
+                            if out.send(send(json!({"op": 9, "d": false, "s": null, "t": null}))).await.is_err() {
+                                break;
+                            }
+                            continue;
+                        }
+                        seq = d["seq"].as_u64().unwrap_or_default() + 1;
+                        {
+                            let mut inner = state.inner.lock().unwrap();
+                            inner.resumes += 1;
+                            inner.session = Some(dispatch.clone());
+                        }
+                        state.bump();
+                        if out.send(send(json!({"op": 0, "t": "RESUMED", "s": seq, "d": {}}))).await.is_err() {
                             break;
                         }
                     }
@@ -507,6 +565,12 @@ async fn session(socket: WebSocket, state: AppState) {
                 }
             }
             Some((event, data)) = dispatches.recv() => {
+                if event == RECONNECT {
+                    if out.send(send(json!({"op": 7, "d": null, "s": null, "t": null}))).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
                 seq += 1;
                 if out.send(send(json!({"op": 0, "t": event, "s": seq, "d": data}))).await.is_err() {
                     break;
@@ -514,7 +578,17 @@ async fn session(socket: WebSocket, state: AppState) {
             }
         }
     }
-    state.inner.lock().unwrap().session = None;
+    {
+        // A resumed session may already have replaced this one.
+        let mut inner = state.inner.lock().unwrap();
+        if inner
+            .session
+            .as_ref()
+            .is_some_and(|s| s.same_channel(&dispatch))
+        {
+            inner.session = None;
+        }
+    }
     state.bump();
 }
 
@@ -679,6 +753,16 @@ fn route(
                 (StatusCode::OK, message)
             }
         },
+        ("GET", ["channels", channel]) if *channel == THREAD.to_string() => (
+            StatusCode::OK,
+            json!({"id": channel, "type": 11, "guild_id": GUILD.to_string(), "name": "disk trouble",
+                   "parent_id": CHANNEL.to_string(), "owner_id": ALLOWED_USER.to_string(),
+                   "message_count": 3, "member_count": 2, "rate_limit_per_user": 0, "flags": 0,
+                   "total_message_sent": 3,
+                   "thread_metadata": {"archived": false, "auto_archive_duration": 1440,
+                                       "archive_timestamp": "2026-11-25T12:00:00.000000+00:00",
+                                       "locked": false}}),
+        ),
         ("GET", ["channels", channel]) => (
             StatusCode::OK,
             json!({"id": channel, "type": 0, "guild_id": GUILD.to_string(), "name": "homelab",
