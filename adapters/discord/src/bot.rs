@@ -20,6 +20,10 @@ use crate::{Config, Error, mention};
 /// How long the gateway may take to close after the shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// How long answers already being worked on may take to finish (and write their audit entries)
+/// after the gateway closed.
+const IN_FLIGHT_GRACE: Duration = Duration::from_secs(10);
+
 /// How often idle rate-limit buckets are dropped.
 const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
 
@@ -29,7 +33,9 @@ const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
 /// work. Before connecting to the gateway it checks the token (by reading the application) and
 /// registers the slash commands in every allowed guild (instant), or globally when no guild is
 /// configured; either failing is an error. Texts received on `notices` are posted to every
-/// `notify_channels` channel. Reconnects and resumes are serenity's.
+/// `notify_channels` channel. Reconnects and resumes are serenity's. After the gateway has closed
+/// it waits (at most 10 s) for answers the core is still working on, so their audit entries are
+/// written before it returns and the caller flushes the audit log.
 pub async fn run(
     config: Config,
     handler: Arc<dyn ChatHandler>,
@@ -95,6 +101,14 @@ pub async fn run(
             tokio::time::timeout(SHUTDOWN_GRACE, &mut start).await.unwrap_or(Ok(()))
         }
     };
+    if tokio::time::timeout(IN_FLIGHT_GRACE, shared.in_flight.wait_idle())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the assistant was still answering Discord requests after the shutdown grace"
+        );
+    }
     result.map_err(|e| Error::Gateway(Box::new(e)))?;
     tracing::info!("Discord adapter stopped");
     Ok(())

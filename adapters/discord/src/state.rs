@@ -5,11 +5,13 @@
 use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use homelab_port::{ChatHandler, Command, Inbound, Origin, Platform, Rejection};
+use tokio::sync::Notify;
 
 use crate::access::AllowLists;
 use crate::{Config, Error};
@@ -97,6 +99,7 @@ pub(crate) struct Shared {
     limiter: DefaultKeyedRateLimiter<u64>,
     pub(crate) respond_to_mentions: bool,
     handler_timeout: Duration,
+    pub(crate) in_flight: Arc<InFlight>,
 }
 
 impl fmt::Debug for Shared {
@@ -125,6 +128,7 @@ impl Shared {
             limiter: RateLimiter::keyed(quota),
             respond_to_mentions: config.respond_to_mentions,
             handler_timeout: HANDLER_TIMEOUT,
+            in_flight: Arc::default(),
         })
     }
 
@@ -149,7 +153,12 @@ impl Shared {
     /// audit write.
     pub(crate) async fn answer(&self, inbound: Inbound) -> String {
         let handler = Arc::clone(&self.handler);
-        let task = tokio::spawn(async move { handler.handle(inbound).await });
+        let guard = self.in_flight.start();
+        let task = tokio::spawn(async move {
+            let result = handler.handle(inbound).await;
+            drop(guard);
+            result
+        });
         match tokio::time::timeout(self.handler_timeout, task).await {
             Ok(Ok(Ok(reply))) => reply.text,
             Ok(Ok(Err(error))) => {
@@ -172,7 +181,12 @@ impl Shared {
     pub(crate) async fn reject(&self, inbound: Inbound, rejection: Rejection) {
         let handler = Arc::clone(&self.handler);
         let outcome = rejection.outcome();
-        let task = tokio::spawn(async move { handler.reject(inbound, rejection).await });
+        let guard = self.in_flight.start();
+        let task = tokio::spawn(async move {
+            let result = handler.reject(inbound, rejection).await;
+            drop(guard);
+            result
+        });
         match task.await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
@@ -193,6 +207,45 @@ impl Shared {
         tokio::time::timeout(AUTOCOMPLETE_BUDGET, self.handler.container_names())
             .await
             .unwrap_or_default()
+    }
+}
+
+/// Counts the core calls still running, so `run` can let them finish their audit entries before
+/// it returns and the binary flushes the audit log.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+impl InFlight {
+    fn start(self: &Arc<Self>) -> InFlightGuard {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        InFlightGuard(Arc::clone(self))
+    }
+
+    /// Returns once no core call is running.
+    pub(crate) async fn wait_idle(&self) {
+        loop {
+            // Registered before the check, so a call finishing in between is not missed.
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+struct InFlightGuard(Arc<InFlight>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
     }
 }
 

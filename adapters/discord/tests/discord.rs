@@ -546,6 +546,44 @@ async fn the_bot_resumes_after_discord_asks_it_to_reconnect() {
 }
 
 #[tokio::test]
+async fn shutdown_lets_answers_in_flight_finish() {
+    let fake = FakeDiscord::start().await;
+    let recorder = Recorder::new(Behaviour::Gated);
+    let bot = Bot::start(&fake, common::config(&fake), &recorder, None).await;
+    let token = fake.slash(
+        &Who::in_guild(fake::ALLOWED_USER),
+        "status",
+        status_options(),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while recorder.handled().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the core was never asked"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    bot.stop.send(()).unwrap();
+    let mut task = bot.task;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), &mut task)
+            .await
+            .is_err(),
+        "run returned while the core was still answering"
+    );
+    recorder.gate.add_permits(1);
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("run returned once the answer was done")
+        .unwrap()
+        .unwrap();
+    // The answer still reached Discord: REST outlives the gateway.
+    let calls = answered(&fake, &token, 1).await;
+    assert_eq!(calls[1].body["content"], "echo: /status");
+}
+
+#[tokio::test]
 async fn notices_are_posted_to_every_notify_channel() {
     let fake = FakeDiscord::start().await;
     let recorder = Recorder::new(Behaviour::Echo);

@@ -11,6 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use homelab_discord::{Config, RateLimit};
 use homelab_port::{ChatError, ChatHandler, Inbound, Rejection, Reply};
+use tokio::sync::Semaphore;
 
 /// What the double answers.
 #[derive(Clone, Copy, Debug)]
@@ -21,6 +22,8 @@ pub enum Behaviour {
     Long(usize),
     /// Fails with an internal error whose detail must never reach Discord.
     Fail,
+    /// Echoes once `gate` gives a permit.
+    Gated,
 }
 
 /// The detail of [`Behaviour::Fail`]'s error.
@@ -32,6 +35,7 @@ pub struct Recorder {
     pub handled: Mutex<Vec<Inbound>>,
     pub rejected: Mutex<Vec<(Inbound, Rejection)>>,
     pub names: Vec<String>,
+    pub gate: Semaphore,
 }
 
 impl Recorder {
@@ -43,6 +47,7 @@ impl Recorder {
             names: ["plex", "pihole", "nextcloud", "jellyfin"]
                 .map(String::from)
                 .to_vec(),
+            gate: Semaphore::new(0),
         })
     }
 
@@ -76,6 +81,10 @@ impl ChatHandler for Recorder {
         self.handled.lock().unwrap().push(inbound.clone());
         let text = match self.behaviour {
             Behaviour::Echo => format!("echo: {}", inbound.text),
+            Behaviour::Gated => {
+                self.gate.acquire().await.expect("gate open").forget();
+                format!("echo: {}", inbound.text)
+            }
             Behaviour::Long(chars) => long_text(chars),
             Behaviour::Fail => return Err(ChatError::Internal(SECRET_DETAIL.into())),
         };
