@@ -9,7 +9,10 @@ use std::time::Duration;
 use homelab_port::ChatHandler;
 use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
-use serenity::{ChannelId, CreateMessage, FullEvent, GatewayIntents, GuildId, Http, HttpBuilder};
+use serenity::{
+    ApplicationId, ChannelId, CreateMessage, FullEvent, GatewayIntents, GuildId, Http, HttpBuilder,
+    LightMethod, Request, Route,
+};
 use tokio::sync::mpsc;
 
 use crate::commands::{self, CommandError, Data, no_pings};
@@ -49,11 +52,8 @@ pub async fn run(
     let http = rest_client(&config);
     let commands = commands::all();
     let startup = async {
-        let app = http
-            .get_current_application_info()
-            .await
-            .map_err(|e| Error::Connect(Box::new(e)))?;
-        http.set_application_id(app.id);
+        let app = application_id(&http).await?;
+        http.set_application_id(app);
         register(&http, &commands, &config.allowed_guilds).await?;
         Ok::<_, Error>(app)
     };
@@ -65,7 +65,7 @@ pub async fn run(
         }
     };
     tracing::info!(
-        application = %app.id,
+        application = %app,
         guilds = config.allowed_guilds.len(),
         mentions = config.respond_to_mentions,
         "Discord commands registered; connecting to the gateway"
@@ -122,6 +122,34 @@ fn rest_client(config: &Config) -> Http {
         Some(base) => builder.proxy(base).ratelimiter_disabled(true).build(),
         None => builder.build(),
     }
+}
+
+/// The application's id, from `GET /oauth2/applications/@me`, which also proves the token. Only
+/// `id` is read, rather than serenity's whole `CurrentApplicationInfo`, so a Discord-compatible
+/// proxy or fake that answers a sparser object still works.
+async fn application_id(http: &Http) -> Result<ApplicationId, Error> {
+    let request = Request::new(Route::Oauth2ApplicationCurrent, LightMethod::Get);
+    let response = http
+        .request(request)
+        .await
+        .map_err(|e| Error::Connect(Box::new(e)))?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| Error::Connect(Box::new(e)))?;
+    parse_application_id(&body)
+        .map(ApplicationId::new)
+        .ok_or_else(|| Error::Connect("Discord's application object has no valid `id`".into()))
+}
+
+/// Snowflakes arrive as strings; 0 is never an id (and serenity's id types panic on it).
+fn parse_application_id(body: &[u8]) -> Option<u64> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let id = match &value["id"] {
+        serde_json::Value::String(id) => id.parse().ok()?,
+        other => other.as_u64()?,
+    };
+    (id != 0).then_some(id)
 }
 
 /// Slash commands need no gateway intent; mention chat needs to receive messages. The privileged
@@ -241,5 +269,32 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_application_id_is_read_from_a_sparse_object() {
+        assert_eq!(
+            parse_application_id(br#"{"id": "1100000000000000001", "name": "x"}"#),
+            Some(1_100_000_000_000_000_001)
+        );
+        assert_eq!(parse_application_id(br#"{"id": 42}"#), Some(42));
+        assert_eq!(parse_application_id(br#"{"id": "0"}"#), None);
+        assert_eq!(parse_application_id(br#"{"name": "x"}"#), None);
+        assert_eq!(parse_application_id(b"<html>"), None);
+    }
+
+    #[test]
+    fn mention_chat_asks_for_messages_but_never_for_privileged_intents() {
+        let mut config = Config::new("t");
+        assert_eq!(intents(&config), GatewayIntents::empty());
+        config.respond_to_mentions = true;
+        let wanted = intents(&config);
+        assert!(wanted.contains(GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES));
+        assert!(!wanted.intersects(GatewayIntents::privileged()));
     }
 }
