@@ -60,7 +60,9 @@ pub(crate) fn split_message(text: &str, max: usize) -> Vec<String> {
 /// it — and starts the next one, reopening an unfinished code block.
 fn flush(pieces: &mut Vec<String>, current: &mut String, fence: Option<&str>, max: usize) {
     let mut carry = String::new();
+    // A piece that already ends with a blank line ends at a paragraph: nothing to carry.
     if fence.is_none()
+        && !current.ends_with('\n')
         && let Some(blank) = current.rfind("\n\n")
         && blank >= max / 2
         && !in_fence_at(current, blank)
@@ -154,6 +156,19 @@ mod tests {
         assert_eq!(pieces.len(), 2, "{pieces:?}");
         assert_eq!(pieces[0], format!("{para}\n\n{para}"));
         assert_eq!(pieces[1], format!("{para}\n\n{para}"));
+    }
+
+    #[test]
+    fn short_paragraphs_are_never_cut() {
+        for max in [100, 150, 333, 1000] {
+            let text: String = (0..40)
+                .map(|i| format!("Paragraph {i}:{}", " word".repeat(i % 13)))
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            let pieces = split_message(&text, max);
+            assert_bounded(&pieces, max);
+            assert_eq!(pieces.join("\n\n"), text, "max {max}");
+        }
     }
 
     #[test]

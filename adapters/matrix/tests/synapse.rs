@@ -11,7 +11,7 @@ use common::{BotAccount, Human, RunningBot, fixture, register, unique, wait_join
 use homelab_port::{Command, Platform, Rejection};
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::room::message::{
-    AddMentions, ReplyMetadata, ReplyWithinThread, RoomMessageEventContent,
+    AddMentions, ReplacementMetadata, ReplyMetadata, ReplyWithinThread, RoomMessageEventContent,
 };
 
 fn text(body: &str) -> RoomMessageEventContent {
@@ -59,6 +59,10 @@ async fn commands_and_mentions_in_a_room_get_threaded_notice_replies() {
     let reply = alice.reply_to(bot.user_id(), &mention).await;
     assert_eq!(reply.body, "answer to what's the CPU usage?: **ok**");
 
+    // Editing a message into a command does not make it one: edits are never answered.
+    let edit = text("!disk").make_replacement(ReplacementMetadata::new(chatter.clone(), None));
+    let edit = room.send(edit).await.unwrap().response.event_id;
+
     // A reply to someone else that does not mention the bot is not for the bot.
     let aside =
         text("not for the bot").add_mentions(Mentions::with_user_ids([carol.user_id().to_owned()]));
@@ -76,7 +80,7 @@ async fn commands_and_mentions_in_a_room_get_threaded_notice_replies() {
 
     tokio::time::sleep(QUIET).await;
     running.assert_running();
-    for ignored in [&chatter, &aside] {
+    for ignored in [&chatter, &edit, &aside] {
         let replies = alice.seen_where(|s| s.in_reply_to.as_ref() == Some(ignored));
         assert!(replies.is_empty(), "answered {ignored}: {replies:?}");
     }
@@ -126,8 +130,49 @@ async fn a_dm_invite_from_an_allowed_user_is_joined_and_every_message_answered()
     let reply = alice.reply_to(bot.user_id(), &question).await;
     assert_eq!(reply.body, "answer to what's the CPU usage?: **ok**");
     assert!(reply.encrypted, "the DM answer was not encrypted");
+
+    // A long answer arrives as several notices, each a reply to the question, nothing lost.
+    let long = dm
+        .send(text("give me a long answer"))
+        .await
+        .unwrap()
+        .response
+        .event_id;
+    let expected = common::long_answer();
+    let deadline = tokio::time::Instant::now() + common::PATIENCE;
+    let pieces = loop {
+        let pieces = alice.seen_where(|s| s.in_reply_to.as_ref() == Some(&long));
+        let words: usize = pieces
+            .iter()
+            .map(|p| p.body.split_whitespace().count())
+            .sum();
+        if words >= expected.split_whitespace().count() {
+            break pieces;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{pieces:#?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(pieces.len() >= 3, "{} pieces", pieces.len());
+    assert!(pieces.iter().all(|p| p.is_notice && p.body.len() <= 12_000));
+    let joined: Vec<&str> = pieces.iter().map(|p| p.body.as_str()).collect();
+    assert_eq!(joined.join("\n\n"), expected);
+
+    // A failing core is reported in its safe words; its detail stays in the logs.
+    let broken = dm
+        .send(text("break something"))
+        .await
+        .unwrap()
+        .response
+        .event_id;
+    let reply = alice.reply_to(bot.user_id(), &broken).await;
+    assert_eq!(
+        reply.body,
+        homelab_port::ChatError::Internal(String::new()).to_string()
+    );
+    assert!(!reply.body.contains("sk-secret"), "{reply:?}");
+
     let handled = running.handler.handled();
-    assert_eq!(handled.len(), 1);
+    assert_eq!(handled.len(), 3);
     assert_eq!(handled[0].text, "what's the CPU usage?");
     running.stop().await.unwrap();
 }
@@ -359,6 +404,38 @@ async fn an_access_token_logs_in_and_notices_reach_the_notify_room() {
             .contains("<strong>disk</strong>")
     );
     assert!(running.handler.handled().is_empty());
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_allow_list_resolves_aliases_and_admits_only_those_rooms() {
+    let Some((hs, secret)) = fixture() else {
+        return;
+    };
+    let bot = BotAccount::new(&hs, &secret).await;
+    let alice = Human::new(&hs, &secret, "alice").await;
+    let alias = unique("ops");
+    let ops = alice.create_public_room(&alias).await;
+
+    let mut config = bot.config(&[]);
+    config.allowed_rooms = vec![format!("#{alias}:localhost")];
+    let running = RunningBot::start(config);
+    // The bot joins its configured room by itself.
+    wait_joined(&alice, ops.room_id(), bot.user_id()).await;
+    let status = ops.send(text("!status")).await.unwrap().response.event_id;
+    let reply = alice.reply_to(bot.user_id(), &status).await;
+    assert_eq!(reply.body, "answer to /status: **ok**");
+
+    // Any other room is off the list, even when an otherwise welcome user invites the bot.
+    let elsewhere = alice.create_room(&[bot.user_id()], false).await;
+    tokio::time::sleep(QUIET).await;
+    let member = elsewhere.get_member(bot.user_id()).await.unwrap().unwrap();
+    assert_eq!(
+        *member.membership(),
+        matrix_sdk::ruma::events::room::member::MembershipState::Invite,
+        "the bot joined a room that is not on its list"
+    );
+    assert_eq!(running.handler.handled().len(), 1);
     running.stop().await.unwrap();
 }
 

@@ -15,7 +15,7 @@ use homelab_matrix::{Config, Error, RateLimit};
 use homelab_port::{ChatError, ChatHandler, Inbound, Rejection, Reply};
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::EncryptionInfo;
-use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoom;
+use matrix_sdk::ruma::api::client::room::create_room::v3::{Request as CreateRoom, RoomPreset};
 use matrix_sdk::ruma::events::InitialStateEvent;
 use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
 use matrix_sdk::ruma::events::room::message::{
@@ -289,6 +289,17 @@ impl Human {
         self.client.create_room(request).await.expect("create room")
     }
 
+    /// A public room with the alias `#<alias>:<server>`, joinable without an invite.
+    pub async fn create_public_room(&self, alias: &str) -> Room {
+        let mut request = CreateRoom::new();
+        request.preset = Some(RoomPreset::PublicChat);
+        request.room_alias_name = Some(alias.to_owned());
+        self.client
+            .create_room(request)
+            .await
+            .expect("create public room")
+    }
+
     /// Joins a room this user was invited to.
     pub async fn join(&self, room_id: &RoomId) -> Room {
         let mut delay = Duration::from_millis(200);
@@ -357,7 +368,19 @@ pub async fn wait_joined(human: &Human, room_id: &RoomId, user: &UserId) {
     }
 }
 
-/// A `ChatHandler` double: answers `answer to <text>: **ok**` and records every call.
+/// What the double's failure carries for logs; it must never reach a chat.
+pub const SECRET_DETAIL: &str = "upstream said sk-secret-detail";
+
+/// About 33 KB of Markdown paragraphs, far more than one Matrix message should carry.
+pub fn long_answer() -> String {
+    (0..60)
+        .map(|i| format!("Paragraph {i}: {}", "word ".repeat(100).trim_end()))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// A `ChatHandler` double that records every call. It answers `answer to <text>: **ok**`, or
+/// [`long_answer`] when asked for a "long answer", and fails when asked to "break".
 #[derive(Debug, Default)]
 pub struct Recorder {
     pub handled: Mutex<Vec<Inbound>>,
@@ -378,8 +401,16 @@ impl Recorder {
 impl ChatHandler for Recorder {
     async fn handle(&self, inbound: Inbound) -> Result<Reply, ChatError> {
         self.handled.lock().unwrap().push(inbound.clone());
+        if inbound.text.contains("break") {
+            return Err(ChatError::Internal(SECRET_DETAIL.to_owned()));
+        }
+        let text = if inbound.text.contains("long answer") {
+            long_answer()
+        } else {
+            format!("answer to {}: **ok**", inbound.text)
+        };
         Ok(Reply {
-            text: format!("answer to {}: **ok**", inbound.text),
+            text,
             conversation_id: inbound.conversation_id.clone().unwrap_or_default(),
             refused: false,
             refusal_category: None,
