@@ -14,5 +14,6 @@ docker_host="${docker_host_line#DOCKER_HOST=}"
 # the binary reads every HOMELAB_* variable as configuration, and the other suites run it.
 cargo test --workspace --locked -- --skip real_daemon::
 
-# The real-daemon tests, through their recording proxy (and the GET-only proof).
-HOMELAB_TEST_DOCKER_HOST="$docker_host" cargo test -p homelab-assistant --locked --test docker
+# The real-daemon tests (every suite's `real_daemon` module; tests/docker.rs runs them through
+# its recording proxy for the GET-only proof), with the fixture address.
+HOMELAB_TEST_DOCKER_HOST="$docker_host" cargo test --workspace --locked -- real_daemon::

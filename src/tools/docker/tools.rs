@@ -26,9 +26,6 @@ use crate::tools::{Tool, ToolError, ToolOutput, parse_arguments, schema_for};
 
 /// Most requests in flight to one engine at once (inspect and stats fan-outs).
 const FAN_OUT: usize = 16;
-/// Between the two CPU samples of `container_stats`: one-shot samples carry no previous CPU
-/// reading, so the tool takes two and divides.
-pub const CPU_SAMPLE_GAP: Duration = Duration::from_millis(500);
 /// `container_logs` limits.
 pub const MAX_LOG_LINES: u32 = 500;
 pub const DEFAULT_LOG_LINES: u32 = 50;
@@ -834,7 +831,12 @@ pub fn usage(first: &ContainerStatsResponse, second: &ContainerStatsResponse) ->
     }
 }
 
-/// Two one-shot samples of each container, `CPU_SAMPLE_GAP` apart, all containers at once.
+/// Two one-shot samples of each container, all containers at once. A one-shot sample carries no
+/// previous CPU reading, so CPU % needs a second one. No pause is needed between the rounds:
+/// dockerd's stats collector samples once a second, and a request that arrives while it is
+/// running waits for its next sample, so the second round always gets a later one (measured on
+/// dockerd 20.10: the first one-shot request to an idle collector answers at once, the next ones
+/// up to a second later).
 async fn sample(
     targets: &[(Arc<DockerClient>, String, String)],
 ) -> Vec<Result<Usage, DockerError>> {
@@ -850,7 +852,6 @@ async fn sample(
             .collect::<Vec<_>>()
     };
     let first = round().await;
-    tokio::time::sleep(CPU_SAMPLE_GAP).await;
     let second = round().await;
     first
         .into_iter()
