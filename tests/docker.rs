@@ -543,7 +543,12 @@ mod real_daemon {
             );
         }
         assert!(events.text.contains("`crashloop`"), "{}", events.text);
-        assert!(!events.text.contains("`plex`"), "{}", events.text);
+        // Recreating the fixtures stops the old ones on request: that is no crash.
+        assert!(
+            troubled("plex").is_none_or(|p| p["crashes"] == 0 && p.get("now").is_none()),
+            "{}",
+            events.text
+        );
         assert!(troubled("backup").is_none_or(|b| b.get("now").is_none()));
 
         let one = call(
@@ -655,6 +660,70 @@ mod real_daemon {
             .unwrap();
         assert_eq!(stats.arguments["sort_by"], "memory");
         assert!(answer.text.contains("by memory"), "{}", answer.text);
+    }
+
+    #[tokio::test]
+    async fn several_engines_are_named_and_one_down_does_not_hide_the_others() {
+        let Some(host) = proxied_host() else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let missing = format!("unix://{}/gone.sock", dir.path().display());
+        let engine = |name: &str, address: &str| {
+            Arc::new(DockerClient::new(
+                &DockerHostConfig {
+                    name: name.into(),
+                    host: address.into(),
+                    ..DockerHostConfig::default()
+                },
+                Duration::from_secs(10),
+            ))
+        };
+        let mut registry = ToolRegistry::new(Duration::from_secs(20));
+        for tool in tools_for(DockerHosts::new(vec![
+            engine("nas", &host),
+            engine("pi", &host),
+            engine("old", &missing),
+        ])) {
+            registry.register(tool);
+        }
+        let listed = call(&registry, "list_containers", json!({})).await;
+        let plexes: Vec<&Value> = listed.data["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"] == "plex")
+            .collect();
+        let hosts: Vec<&str> = plexes.iter().map(|c| c["host"].as_str().unwrap()).collect();
+        assert_eq!(hosts, ["nas", "pi"]);
+        assert!(listed.text.contains("· on pi"), "{}", listed.text);
+        assert!(
+            listed.data["unreachable"][0]
+                .as_str()
+                .unwrap()
+                .contains(&missing)
+        );
+        assert!(listed.text.contains("`old`"), "{}", listed.text);
+
+        let ambiguous = call_err(&registry, "container_details", json!({"name": "plex"})).await;
+        assert!(
+            ambiguous
+                .to_string()
+                .contains("plex (on nas), plex (on pi)"),
+            "{ambiguous}"
+        );
+        let on_pi = call(
+            &registry,
+            "container_details",
+            json!({"name": "plex", "host": "pi"}),
+        )
+        .await;
+        assert_eq!(on_pi.data["host"], "pi");
+        let down = call_err(&registry, "docker_info", json!({"host": "old"})).await;
+        assert!(matches!(down, ToolError::Unavailable(_)), "{down:?}");
+        let unknown = call_err(&registry, "docker_info", json!({"host": "mars"})).await;
+        assert!(
+            unknown.to_string().contains("configured: nas, pi, old"),
+            "{unknown}"
+        );
     }
 
     /// Every tool, every kind of argument, and the offline answerer, through the recording proxy:

@@ -839,7 +839,7 @@ pub fn usage(first: &ContainerStatsResponse, second: &ContainerStatsResponse) ->
 /// up to a second later).
 async fn sample(
     targets: &[(Arc<DockerClient>, String, String)],
-) -> Vec<Result<Usage, DockerError>> {
+) -> Vec<Result<Option<Usage>, DockerError>> {
     // Owned per request, so the futures borrow nothing from the closure's argument.
     let round = || {
         let owned: Vec<(Arc<DockerClient>, String)> = targets
@@ -856,7 +856,14 @@ async fn sample(
     first
         .into_iter()
         .zip(second)
-        .map(|(a, b)| Ok(usage(&a?, &b?)))
+        .map(|(a, b)| {
+            let (a, b) = (a?, b?);
+            // The engine answers a stopped container with an empty, zero-dated sample.
+            if parse_time(b.read.as_deref()).is_none() {
+                return Ok(None);
+            }
+            Ok(Some(usage(&a, &b)))
+        })
         .collect()
 }
 
@@ -934,7 +941,13 @@ impl Tool for ContainerStats {
         let mut rows: Vec<(String, String, Usage)> = Vec::new();
         for ((client, _, name), result) in targets.iter().zip(samples) {
             match result {
-                Ok(usage) => rows.push((name.clone(), client.name().to_owned(), usage)),
+                Ok(Some(usage)) => rows.push((name.clone(), client.name().to_owned(), usage)),
+                Ok(None) if args.name.is_some() => {
+                    return Err(ToolError::NotFound(format!(
+                        "`{name}` stopped while it was being sampled"
+                    )));
+                }
+                Ok(None) => {}
                 // Stopped between listing and sampling: nothing to report.
                 Err(DockerError::NoSuchContainer(_)) => {}
                 Err(error) if args.name.is_some() => return Err(error.into()),
@@ -1239,6 +1252,8 @@ pub struct DockerEvents(pub(crate) Arc<DockerHosts>);
 #[derive(Clone, Debug, PartialEq)]
 struct Event {
     time: Option<DateTime<Utc>>,
+    /// The container's ID: a name may be reused by a newer container.
+    id: String,
     host: String,
     container: String,
     action: String,
@@ -1266,6 +1281,11 @@ impl Event {
         Some(Self {
             time,
             host: host.to_owned(),
+            id: message
+                .actor
+                .as_ref()
+                .and_then(|a| a.id.clone())
+                .unwrap_or_default(),
             container: attributes.get("name").cloned().unwrap_or_else(|| {
                 message
                     .actor
@@ -1368,7 +1388,6 @@ impl Summary {
     fn trouble(&self) -> u32 {
         self.crashes
             + self.ooms
-            + self.kills
             + self.restarts
             + self.unhealthy
             + self.state.as_ref().map_or(0, StateEvidence::trouble)
@@ -1400,7 +1419,10 @@ impl Summary {
             parts.push(format!("restarted {}", times(self.restarts)));
         }
         if self.kills > 0 {
-            parts.push(format!("killed by a signal {}", times(self.kills)));
+            parts.push(format!(
+                "stopped or killed on request {} (not a crash)",
+                times(self.kills)
+            ));
         }
         if self.unhealthy > 0 {
             parts.push(format!("became **unhealthy** {}", times(self.unhealthy)));
@@ -1440,20 +1462,39 @@ impl Summary {
     }
 }
 
+/// How soon after a kill a container's exit counts as the kill's result rather than a crash.
+const KILL_TO_DIE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
 fn summarize(events: &[Event]) -> BTreeMap<(String, String), Summary> {
     let mut summaries: BTreeMap<(String, String), Summary> = BTreeMap::new();
+    // `docker stop`, `docker rm -f` and compose recreations kill first; the exit that follows
+    // (143, 137) is their doing, not the program's.
+    let mut killed_at: HashMap<(&str, &str), DateTime<Utc>> = HashMap::new();
     for event in events {
         let summary = summaries
             .entry((event.container.clone(), event.host.clone()))
             .or_default();
+        let key = (event.host.as_str(), event.id.as_str());
+        let after_kill = killed_at
+            .get(&key)
+            .zip(event.time)
+            .is_some_and(|(&kill, at)| at - kill <= KILL_TO_DIE);
         match event.action.as_str() {
+            "kill" => {
+                summary.kills += 1;
+                if let Some(at) = event.time {
+                    killed_at.insert(key, at);
+                }
+            }
+            "die" if after_kill => {
+                killed_at.remove(&key);
+            }
             "die" if event.crashed() => {
                 summary.crashes += 1;
                 summary.last_exit_code = event.exit_code;
             }
             "die" => summary.clean_exits += 1,
             "oom" => summary.ooms += 1,
-            "kill" => summary.kills += 1,
             "restart" => summary.restarts += 1,
             "health_status" => {
                 if event.detail.as_deref() == Some("unhealthy") {
@@ -1876,6 +1917,7 @@ mod tests {
     fn event_summaries_tell_crashes_from_clean_exits() {
         let event = |action: &str, exit: Option<i64>, detail: Option<&str>| Event {
             time: DateTime::from_timestamp(1_700_000_000, 0),
+            id: "abc".into(),
             host: "local".into(),
             container: "app".into(),
             action: action.into(),
@@ -1901,6 +1943,25 @@ mod tests {
         assert!(
             text.contains("**crashed** 2 times (last exit code 137)"),
             "{text}"
+        );
+
+        // `docker stop`: a kill, then the exit it caused; later, on its own, a real crash.
+        let at = |secs: i64, action: &str, exit: Option<i64>| Event {
+            time: DateTime::from_timestamp(1_700_000_000 + secs, 0),
+            ..event(action, exit, None)
+        };
+        let summaries = summarize(&[
+            at(0, "kill", None),
+            at(2, "die", Some(143)),
+            at(100, "die", Some(1)),
+        ]);
+        let s = &summaries[&("app".to_owned(), "local".to_owned())];
+        assert_eq!((s.kills, s.crashes, s.clean_exits), (1, 1, 0));
+        assert_eq!(s.trouble(), 1);
+        assert!(
+            s.describe().contains("on request once (not a crash)"),
+            "{}",
+            s.describe()
         );
     }
 
