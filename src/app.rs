@@ -82,6 +82,10 @@ pub fn registry(config: &Config, sampler: &Sampler) -> ToolRegistry {
             registry.register(tool);
         }
     }
+    // One evaluator, so the tool and the alert watcher (which reads through this tool) agree on
+    // since when each alert has been active.
+    let evaluator = crate::alerts::AlertEvaluator::new(config, sampler);
+    registry.register(Arc::new(crate::alerts::ActiveAlerts(Arc::new(evaluator))));
     registry
 }
 

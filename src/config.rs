@@ -59,6 +59,7 @@ pub struct Config {
     pub docker: DockerConfig,
     pub discord: DiscordConfig,
     pub matrix: MatrixConfig,
+    pub alerts: AlertsConfig,
 }
 
 /// The audit log.
@@ -380,6 +381,183 @@ impl Default for ConversationConfig {
             max_turns: 10,
             idle_expiry_secs: 30 * 60,
             max_conversations: 10_000,
+        }
+    }
+}
+
+/// Alert rules (the `active_alerts` tool, `/alerts`, "any problems?") and the optional watcher
+/// that posts alert changes to the chats. Every threshold is configurable; a percentage is judged
+/// on the figure shown, to one decimal.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// Post alert starts, escalations and recoveries to `discord.notify_channels` and
+    /// `matrix.notify_rooms`.
+    pub notify: bool,
+    /// How often the watcher evaluates the rules, seconds.
+    pub interval_secs: u64,
+    /// The same message about the same alert is never sent again within this many seconds.
+    pub repeat_secs: u64,
+    /// `HH:MM-HH:MM` in the server's local time (`TZ`, else /etc/localtime, else UTC): nothing is
+    /// posted inside it, and one summary follows at its end. Unset = never quiet.
+    pub quiet_hours: Option<String>,
+    /// Most messages in any hour; then one "held back" line.
+    pub max_per_hour: u32,
+    /// Filesystem use, percent.
+    pub disk_warning_percent: f64,
+    pub disk_critical_percent: f64,
+    /// Memory available, percent: an alert when *below*.
+    pub memory_warning_available_percent: f64,
+    pub memory_critical_available_percent: f64,
+    /// Swap use, percent (only where swap exists).
+    pub swap_warning_percent: f64,
+    pub swap_critical_percent: f64,
+    /// Load per logical core; both the 1- and the 5-minute load must reach it.
+    pub load_warning_per_core: f64,
+    pub load_critical_per_core: f64,
+    /// Sensor temperature, °C; a sensor's own lower critical point also counts as critical.
+    pub temperature_warning_celsius: f64,
+    pub temperature_critical_celsius: f64,
+    /// A container restarted by its policy within this window is reported, seconds.
+    pub restart_window_secs: u64,
+    /// This many restarts within the window, or the `restarting` state, is a restart loop.
+    pub restart_loop_count: u32,
+    /// An OOM kill is reported for this long after it, seconds.
+    pub oom_window_secs: u64,
+    /// Mount points that never raise a disk alert.
+    pub ignore_disks: Vec<String>,
+    /// Container names that never raise a container alert.
+    pub ignore_containers: Vec<String>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            notify: false,
+            interval_secs: 60,
+            repeat_secs: 3600,
+            quiet_hours: None,
+            max_per_hour: 10,
+            disk_warning_percent: 85.0,
+            disk_critical_percent: 95.0,
+            memory_warning_available_percent: 10.0,
+            memory_critical_available_percent: 5.0,
+            swap_warning_percent: 80.0,
+            swap_critical_percent: 95.0,
+            load_warning_per_core: 2.0,
+            load_critical_per_core: 4.0,
+            temperature_warning_celsius: 80.0,
+            temperature_critical_celsius: 90.0,
+            restart_window_secs: 600,
+            restart_loop_count: 3,
+            oom_window_secs: 86_400,
+            ignore_disks: Vec::new(),
+            ignore_containers: Vec::new(),
+        }
+    }
+}
+
+impl AlertsConfig {
+    /// Every problem with the `[alerts]` section.
+    fn validate(&self, problems: &mut Vec<ConfigProblem>) {
+        let key = |name: &str| format!("alerts.{name}");
+        let mut range = |name: &str, ok: bool, message: &str| {
+            if !ok {
+                problems.push(problem(&key(name), message));
+            }
+        };
+        range(
+            "interval_secs",
+            (10..=86_400).contains(&self.interval_secs),
+            "must be between 10 and 86400",
+        );
+        range(
+            "repeat_secs",
+            self.repeat_secs <= 7 * 86_400,
+            "must be at most 604800 (a week)",
+        );
+        range(
+            "max_per_hour",
+            (1..=1000).contains(&self.max_per_hour),
+            "must be between 1 and 1000",
+        );
+        range(
+            "restart_window_secs",
+            (60..=86_400).contains(&self.restart_window_secs),
+            "must be between 60 and 86400",
+        );
+        range(
+            "restart_loop_count",
+            (2..=1000).contains(&self.restart_loop_count),
+            "must be between 2 and 1000",
+        );
+        range(
+            "oom_window_secs",
+            (60..=30 * 86_400).contains(&self.oom_window_secs),
+            "must be between 60 and 2592000 (30 days)",
+        );
+        // Pairs of (warning, critical) that are bad when high: 0 < warning <= critical <= max.
+        for (name, warning, critical, max) in [
+            (
+                "disk",
+                self.disk_warning_percent,
+                self.disk_critical_percent,
+                100.0,
+            ),
+            (
+                "swap",
+                self.swap_warning_percent,
+                self.swap_critical_percent,
+                100.0,
+            ),
+            (
+                "load",
+                self.load_warning_per_core,
+                self.load_critical_per_core,
+                1000.0,
+            ),
+            (
+                "temperature",
+                self.temperature_warning_celsius,
+                self.temperature_critical_celsius,
+                200.0,
+            ),
+        ] {
+            let suffix = match name {
+                "load" => "per_core",
+                "temperature" => "celsius",
+                _ => "percent",
+            };
+            range(
+                &format!("{name}_warning_{suffix}"),
+                warning > 0.0 && warning <= critical,
+                "must be above 0 and at most the critical value",
+            );
+            range(
+                &format!("{name}_critical_{suffix}"),
+                critical > 0.0 && critical <= max,
+                &format!("must be above 0 and at most {max}"),
+            );
+        }
+        // Memory is judged on what is available, so there critical is the lower figure.
+        let (warning, critical) = (
+            self.memory_warning_available_percent,
+            self.memory_critical_available_percent,
+        );
+        range(
+            "memory_warning_available_percent",
+            warning > 0.0 && warning < 100.0 && critical <= warning,
+            "must be above 0, below 100 and at least the critical value",
+        );
+        range(
+            "memory_critical_available_percent",
+            (0.0..100.0).contains(&critical),
+            "must be between 0 and 100",
+        );
+        if let Some(quiet) = &self.quiet_hours
+            && let Err(err) = crate::alerts::QuietHours::parse(quiet)
+        {
+            problems.push(problem(&key("quiet_hours"), err.to_string()));
         }
     }
 }
@@ -897,6 +1075,7 @@ impl Config {
             }
             _ => {}
         }
+        self.alerts.validate(problems);
     }
 
     /// The effective configuration as TOML, secrets masked.

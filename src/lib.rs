@@ -1,6 +1,7 @@
 //! Homelab Assistant: a private, read-only assistant for a homelab server. This library is the
 //! core (configuration, policy, tools, answerers, audit, orchestrator); `main.rs` only wires it.
 
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod cli;

@@ -104,6 +104,20 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         tracing::info!("not serving {reason}");
     }
 
+    // ---- Alert notifications (issue 10) ----------------------------------------------------
+    // A no-op unless `alerts.notify` is on. The watcher posts to these senders; each must be the
+    // sending half of a chat adapter's `notices` receiver (Discord, Matrix). Until those adapters
+    // are started here, none is connected and the watcher says so and does not start.
+    let alert_notices: Vec<tokio::sync::mpsc::Sender<String>> = Vec::new();
+    let _alert_watcher = crate::alerts::watcher::start(
+        config,
+        app.orchestrator.tools(),
+        app.orchestrator.audit().clone(),
+        alert_notices,
+        until_stopped(),
+    );
+    // ------------------------------------------------------------------------------------------
+
     let mut failure: Option<anyhow::Error> = None;
     tokio::select! {
         () = termination_signal() => tracing::info!("shutting down"),
