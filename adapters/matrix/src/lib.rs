@@ -57,12 +57,13 @@ pub enum Error {
          log in as a new device"
     )]
     SessionRevoked { path: String },
-    /// Talking to the homeserver failed for good.
+    /// Talking to the homeserver failed for good. The source is matrix-sdk's error, boxed so
+    /// that this crate's API does not pin a matrix-sdk version on its callers.
     #[error("matrix {context}: {source}")]
     Matrix {
         context: &'static str,
         #[source]
-        source: Box<matrix_sdk::Error>,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
