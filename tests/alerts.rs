@@ -20,9 +20,10 @@ use figment::Jail;
 use homelab_assistant::alerts::{
     AlertEvaluator, RegistrySource, Severity, Watcher, WatcherSettings,
 };
-use homelab_assistant::app;
+use homelab_assistant::app::{self, App};
 use homelab_assistant::audit::JsonlAudit;
-use homelab_assistant::config::{self, AlertsConfig, Config, DockerHostConfig};
+use homelab_assistant::config::{self, AlertsConfig, Config, DockerHostConfig, ProviderChoice};
+use homelab_assistant::port::{self, ChatHandler, Inbound, Origin, Platform};
 use homelab_assistant::tools::docker::client::DockerClient;
 use homelab_assistant::tools::sampler::{Sampler, Snapshot};
 use http_body_util::Full;
@@ -169,6 +170,27 @@ fn alerts_settings_are_validated_together_and_name_their_env() {
         assert_eq!(alerts.ignore_containers, ["certbot"]);
         Ok(())
     });
+}
+
+/// `/alerts` (Discord) and `!alerts` (Matrix) become `Command::Alerts`; the core answers it with
+/// the `active_alerts` tool.
+#[tokio::test]
+async fn the_alerts_command_is_answered_by_the_core() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.docker.enabled = false;
+    config.llm.provider = ProviderChoice::Offline;
+    config.alerts.disk_warning_percent = 1.0;
+    config.system.extra_disk_paths = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR"))];
+    let audit = Arc::new(JsonlAudit::open(&dir.path().join("audit.jsonl")).unwrap());
+    let app = App::build_with_audit(&config, audit).unwrap();
+    let inbound = Inbound::command(Origin::new(Platform::Cli, "tester"), port::Command::Alerts);
+    let reply = app.orchestrator.handle(inbound).await.unwrap();
+    assert!(!reply.refused);
+    let names: Vec<&str> = reply.tool_calls.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["active_alerts"]);
+    assert!(reply.text.contains("% full"), "{}", reply.text);
+    assert!(reply.text.contains("warning at 1 %"), "{}", reply.text);
 }
 
 /// A minimal Docker Engine API on a unix socket: `/version` and an empty container list. Each
