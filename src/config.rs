@@ -531,7 +531,7 @@ impl AlertsConfig {
             range(
                 &format!("{name}_warning_{suffix}"),
                 warning > 0.0 && warning <= critical,
-                "must be above 0 and at most the critical value",
+                &format!("must be above 0 and at most {name}_critical_{suffix} ({critical})"),
             );
             range(
                 &format!("{name}_critical_{suffix}"),
@@ -547,7 +547,10 @@ impl AlertsConfig {
         range(
             "memory_warning_available_percent",
             warning > 0.0 && warning < 100.0 && critical <= warning,
-            "must be above 0, below 100 and at least the critical value",
+            &format!(
+                "must be above 0, below 100 and at least memory_critical_available_percent \
+                 ({critical})"
+            ),
         );
         range(
             "memory_critical_available_percent",

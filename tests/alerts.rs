@@ -141,8 +141,8 @@ fn alerts_settings_are_validated_together_and_name_their_env() {
         jail.set_env("HOMELAB_ALERTS__MEMORY_CRITICAL_AVAILABLE_PERCENT", "20");
         let errors = config::load(None).expect_err("invalid").to_string();
         for needle in [
-            "alerts.disk_warning_percent: must be above 0 and at most the critical value \
-             (from env HOMELAB_ALERTS__DISK_WARNING_PERCENT)",
+            "alerts.disk_warning_percent: must be above 0 and at most disk_critical_percent \
+             (95) (from env HOMELAB_ALERTS__DISK_WARNING_PERCENT)",
             "alerts.quiet_hours: `late` is not a window like 23:00-07:00",
             "alerts.max_per_hour: must be between 1 and 1000",
             "alerts.memory_warning_available_percent",
