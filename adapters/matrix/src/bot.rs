@@ -18,7 +18,7 @@ use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation,
     RoomMessageEventContent,
 };
-use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, RoomOrAliasId};
+use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedRoomId, OwnedUserId, RoomOrAliasId};
 use matrix_sdk::{Client, LoopCtrl, Room, RoomMemberships, RoomState};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -46,6 +46,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     config.validate()?;
+    let started = MilliSecondsSinceUnixEpoch::now();
     let limiter = UserLimiter::new(config.rate_limit)?;
     let client = session::connect(&config).await?;
     let own_user_id = client
@@ -88,6 +89,7 @@ pub async fn run(
         prefix: config.command_prefix.clone(),
         names: BotNames::new(own_user_id.as_str(), display_name),
         own_user_id,
+        started,
         tasks: Mutex::new(JoinSet::new()),
     });
 
@@ -207,6 +209,8 @@ struct Bot {
     prefix: String,
     names: BotNames,
     own_user_id: OwnedUserId,
+    /// Messages older than this were sent before the bot ran.
+    started: MilliSecondsSinceUnixEpoch,
     /// Answers and notices in flight, awaited at shutdown.
     tasks: Mutex<JoinSet<()>>,
 }
@@ -282,6 +286,12 @@ impl Bot {
 
     async fn on_message(self: &Arc<Self>, ev: OriginalSyncRoomMessageEvent, room: Room) {
         if room.state() != RoomState::Joined || ev.sender == self.own_user_id {
+            return;
+        }
+        // The first sync skips what happened before the start, but joining a room later hands
+        // over its recent history as new timeline events; stale commands there stay unanswered.
+        if ev.origin_server_ts < self.started {
+            debug!(event = %ev.event_id, "ignoring a message from before the start");
             return;
         }
         // An edit would answer the same question twice.

@@ -370,6 +370,36 @@ async fn a_restart_keeps_the_device_and_skips_what_was_said_meanwhile() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_from_before_the_start_is_not_answered_when_the_bot_joins_later() {
+    let Some((hs, secret)) = fixture() else {
+        return;
+    };
+    let bot = BotAccount::new(&hs, &secret).await;
+    let alice = Human::new(&hs, &secret, "alice").await;
+    // Said in the room before the bot ever ran; the join hands it to the bot as recent history.
+    let room = alice.create_room(&[], false).await;
+    let old = room.send(text("!status")).await.unwrap().response.event_id;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let running = RunningBot::start(bot.config(&[alice.user_id()]));
+    // A DM invite shows the bot is listening, then the old room's invite follows.
+    let probe = alice.create_room(&[bot.user_id()], false).await;
+    wait_joined(&alice, probe.room_id(), bot.user_id()).await;
+    room.invite_user_by_id(bot.user_id()).await.unwrap();
+    wait_joined(&alice, room.room_id(), bot.user_id()).await;
+    let new = room.send(text("!disk")).await.unwrap().response.event_id;
+    alice.reply_to(bot.user_id(), &new).await;
+    tokio::time::sleep(QUIET).await;
+
+    let old_replies = alice.seen_where(|s| s.in_reply_to.as_ref() == Some(&old));
+    assert!(old_replies.is_empty(), "{old_replies:?}");
+    let handled = running.handler.handled();
+    assert_eq!(handled.len(), 1, "{handled:#?}");
+    assert_eq!(handled[0].command, Some(Command::Disk));
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_access_token_logs_in_and_notices_reach_the_notify_room() {
     let Some((hs, secret)) = fixture() else {
         return;
