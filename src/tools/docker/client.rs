@@ -167,6 +167,21 @@ fn ensure_crypto_provider() {
     }
 }
 
+/// An error with its causes: hyper's "client error (Connect)" alone does not say that the
+/// certificate was refused or the connection reset.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
 /// Options of a logs read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogsQuery {
@@ -284,7 +299,7 @@ impl DockerClient {
                 message,
             } => self.api_error(status_code, message),
             BollardError::RequestTimeoutError => self.timed_out(),
-            other => self.unreachable(other.to_string()),
+            other => self.unreachable(causes(&other)),
         }
     }
 
@@ -522,6 +537,29 @@ mod tests {
             .map(|c| c.name().to_owned())
             .collect();
         assert_eq!(names, ["nas", "pi"]);
+    }
+
+    #[test]
+    fn errors_carry_their_causes() {
+        #[derive(Debug)]
+        struct Connect(std::io::Error);
+        impl std::fmt::Display for Connect {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("client error (Connect)")
+            }
+        }
+        impl std::error::Error for Connect {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let error = Connect(std::io::Error::other(
+            "invalid peer certificate: UnknownIssuer",
+        ));
+        assert_eq!(
+            causes(&error),
+            "client error (Connect): invalid peer certificate: UnknownIssuer"
+        );
     }
 
     #[tokio::test]
