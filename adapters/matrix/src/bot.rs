@@ -46,9 +46,85 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     config.validate()?;
+    tokio::pin!(shutdown);
+    // matrix-sdk retries an unreachable homeserver without end; a stop must not wait for it.
+    let Started {
+        client,
+        bot,
+        next_batch,
+        notify_rooms,
+    } = tokio::select! {
+        started = start(&config, handler) => started?,
+        () = &mut shutdown => {
+            info!("matrix bot stopped before it was ready");
+            return Ok(());
+        }
+    };
+
+    let sync_client = client.clone();
+    let sync = async move {
+        sync_client
+            .sync_with_result_callback(
+                SyncSettings::default().token(next_batch),
+                |result| async move {
+                    match result {
+                        Ok(_) => Ok(LoopCtrl::Continue),
+                        Err(err) if is_revoked(&err) => Err(err),
+                        Err(err) => {
+                            warn!(error = %err, "matrix sync failed; retrying");
+                            tokio::time::sleep(Duration::from_secs(5)).await;
+                            Ok(LoopCtrl::Continue)
+                        }
+                    }
+                },
+            )
+            .await
+    };
+    // Background chores that never end by themselves; aborted once the bot stops.
+    let notices_task = tokio::spawn(post_notices(client.clone(), notify_rooms, notices));
+    let housekeeping = {
+        let bot = bot.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                bot.limiter.forget_idle();
+            }
+        })
+    };
+
+    info!("matrix bot is answering");
+    let outcome = tokio::select! {
+        () = &mut shutdown => Ok(()),
+        result = sync => match result {
+            Err(err) if is_revoked(&err) => Err(Error::SessionRevoked {
+                path: config.store_path.display().to_string(),
+            }),
+            Err(err) => Err(Error::matrix("sync", err)),
+            Ok(()) => Ok(()),
+        },
+    };
+    notices_task.abort();
+    housekeeping.abort();
+    bot.drain(SHUTDOWN_GRACE).await;
+    info!("matrix bot stopped");
+    outcome
+}
+
+/// What `start` hands to the running bot.
+struct Started {
+    client: Client,
+    bot: Arc<Bot>,
+    next_batch: String,
+    notify_rooms: Vec<OwnedRoomId>,
+}
+
+/// Logs in, catches up silently, resolves the room lists, joins configured rooms, accepts
+/// pending invites and registers the handlers.
+async fn start(config: &Config, handler: Arc<dyn ChatHandler>) -> Result<Started, Error> {
     let started = MilliSecondsSinceUnixEpoch::now();
     let limiter = UserLimiter::new(config.rate_limit)?;
-    let client = session::connect(&config).await?;
+    let client = session::connect(config).await?;
     let own_user_id = client
         .user_id()
         .ok_or_else(|| Error::Login("logged in, but the client has no user ID".to_owned()))?
@@ -111,55 +187,12 @@ pub async fn run(
     client.add_event_handler_context(bot.clone());
     client.add_event_handler(on_message);
     client.add_event_handler(on_invite);
-
-    let sync_client = client.clone();
-    let sync = async move {
-        sync_client
-            .sync_with_result_callback(
-                SyncSettings::default().token(first.next_batch),
-                |result| async move {
-                    match result {
-                        Ok(_) => Ok(LoopCtrl::Continue),
-                        Err(err) if is_revoked(&err) => Err(err),
-                        Err(err) => {
-                            warn!(error = %err, "matrix sync failed; retrying");
-                            tokio::time::sleep(Duration::from_secs(5)).await;
-                            Ok(LoopCtrl::Continue)
-                        }
-                    }
-                },
-            )
-            .await
-    };
-    // Background chores that never end by themselves; aborted once the bot stops.
-    let notices_task = tokio::spawn(post_notices(client.clone(), notify_rooms, notices));
-    let housekeeping = {
-        let bot = bot.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(600));
-            loop {
-                tick.tick().await;
-                bot.limiter.forget_idle();
-            }
-        })
-    };
-
-    info!("matrix bot is answering");
-    let outcome = tokio::select! {
-        () = shutdown => Ok(()),
-        result = sync => match result {
-            Err(err) if is_revoked(&err) => Err(Error::SessionRevoked {
-                path: config.store_path.display().to_string(),
-            }),
-            Err(err) => Err(Error::matrix("sync", err)),
-            Ok(()) => Ok(()),
-        },
-    };
-    notices_task.abort();
-    housekeeping.abort();
-    bot.drain(SHUTDOWN_GRACE).await;
-    info!("matrix bot stopped");
-    outcome
+    Ok(Started {
+        client,
+        bot,
+        next_batch: first.next_batch,
+        notify_rooms,
+    })
 }
 
 fn is_revoked(err: &matrix_sdk::Error) -> bool {

@@ -469,6 +469,30 @@ async fn a_room_allow_list_resolves_aliases_and_admits_only_those_rooms() {
     running.stop().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_is_honoured_while_the_homeserver_does_not_answer() {
+    // Needs no fixture: a socket that accepts connections (the kernel does, unasked) and never
+    // answers, so the login waits on matrix-sdk's request timeout and retries.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let config = homelab_matrix::Config {
+        homeserver: format!("http://{}", silent.local_addr().unwrap()),
+        user: "bot".into(),
+        password: Some("pw".to_owned().into()),
+        store_path: store.path().join("matrix"),
+        allowed_users: vec!["@me:localhost".into()],
+        ..homelab_matrix::Config::default()
+    };
+    let running = RunningBot::start(config);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    running.assert_running();
+    let stopped = tokio::time::timeout(Duration::from_secs(5), running.stop())
+        .await
+        .expect("the bot ignored the stop while logging in");
+    assert!(stopped.is_ok(), "{stopped:?}");
+    drop(silent);
+}
+
 #[tokio::test]
 async fn without_any_allow_list_the_bot_does_not_start() {
     // No homeserver is contacted: validation fails first.
