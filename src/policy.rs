@@ -192,11 +192,19 @@ pub fn classify(text: &str) -> Option<Refusal> {
 fn classify_sentence(sentence: &str) -> Option<Refusal> {
     let tokens = words(sentence);
     let clauses = split_clauses(&tokens);
+    // "hi, what does `docker compose down` do?": greetings do not decide what a sentence is.
     let question = clauses
-        .first()
-        .is_some_and(|c| opens_question(strip_lead(c)));
-    if !question && let Some(refusal) = inline_shell(sentence).or_else(|| automation_frame(&tokens))
-    {
+        .iter()
+        .map(|c| strip_lead(c))
+        .find(|c| !c.is_empty())
+        .is_some_and(opens_question);
+    // A command quoted inside any question ("…, what does `docker compose down` do?") is asked
+    // about, not asked for.
+    let asks_anything = clauses.iter().any(|c| opens_question(strip_lead(c)));
+    if !asks_anything && let Some(refusal) = inline_shell(sentence) {
+        return Some(refusal);
+    }
+    if !question && let Some(refusal) = automation_frame(&tokens) {
         return Some(refusal);
     }
     let recurring = !question && is_recurring(&tokens);
@@ -310,6 +318,22 @@ fn words(text: &str) -> Vec<String> {
             }
             out.push(word.to_owned());
         }
+    }
+    // "get rid of the old snapshots" is "remove".
+    let mut i = 0;
+    while i + 2 < out.len() {
+        if out[i + 1] == "rid" && out[i + 2] == "of" {
+            let verb = match out[i].as_str() {
+                "get" => Some("remove"),
+                "getting" => Some("removing"),
+                "got" | "gotten" => Some("removed"),
+                _ => None,
+            };
+            if let Some(verb) = verb {
+                out.splice(i..i + 3, [verb.to_owned()]);
+            }
+        }
+        i += 1;
     }
     out
 }
@@ -1078,7 +1102,9 @@ fn verb_at(clause: &[&str], i: usize) -> Option<VerbHit> {
         // "start with the disks", "stop monitoring", "drop in traffic", "move on".
         let idiom = match action.as_str() {
             "start" | "stop" | "begin" | "keep" => {
-                matches!(next, "with" | "from" | "by" | "over" | "at") || next.ends_with("ing")
+                matches!(next, "with" | "from" | "by" | "over" | "at")
+                    || next.ends_with("ing")
+                        && !matches!(next, "everything" | "anything" | "something" | "nothing")
             }
             "drop" | "change" | "increase" | "decrease" => matches!(next, "in" | "of"),
             "move" => next == "on",
@@ -1130,6 +1156,12 @@ fn phrasal(base: &str, particle: &str) -> bool {
 
 /// Words polite or emphatic enough to carry no meaning in the part of a clause before its verb.
 const POLITE: &[&str] = &[
+    "thanks",
+    "thx",
+    "ty",
+    "cheers",
+    "thank",
+    ":)",
     "please",
     "pls",
     "plz",
@@ -1207,10 +1239,16 @@ fn classify_clause(clause: &[String], question: bool, after_conjunction: bool) -
             .copied()
             .filter(|w| !POLITE.contains(w))
             .collect();
-        let object: Vec<&str> = clause[hit.object_start.min(clause.len())..]
+        let tail = &clause[hit.object_start.min(clause.len())..];
+        // "…and kill thank you!": the thanks is not what is to be killed.
+        let object: Vec<&str> = tail
             .iter()
-            .copied()
-            .filter(|w| !POLITE.contains(w))
+            .enumerate()
+            .filter(|&(at, w)| {
+                let thanks = *w == "you" && at > 0 && tail[at - 1] == "thank";
+                !(POLITE.contains(w) || thanks)
+            })
+            .map(|(_, w)| *w)
             .collect();
         let framed = match hit.form {
             Form::Base => base_frame(&prefix, question, after_conjunction, &object),
@@ -1466,6 +1504,16 @@ fn participle_frame(prefix: &[&str]) -> bool {
                 | "recently"
                 | "not"
                 | "it's"
+                | "to"
+                | "know"
+                | "why"
+                | "how"
+                | "what"
+                | "when"
+                | "which"
+                | "whether"
+                | "if"
+                | "see"
                 | "that"
         )
     })
@@ -1937,6 +1985,11 @@ const AUTOMATION_WORDS: &[&str] = &[
     "workflows",
 ];
 const PACKAGE_WORDS: &[&str] = &[
+    "patches",
+    "patch",
+    "hotfix",
+    "hotfixes",
+    "upgrades",
     "package",
     "packages",
     "apt",
@@ -2371,6 +2424,11 @@ fn category_for(action: &str, object: &[&str]) -> Option<Category> {
         "update" | "upgrade" | "downgrade" | "pull" | "redeploy" | "deploy" | "rebuild"
         | "recreate" | "rollback" | "roll back" | "roll out" | "revert" | "patch" | "build"
         | "provision" | "migrate" | "update on" | "update up" => {
+            let reading = if action == "update" {
+                object.first().is_some_and(|w| matches!(*w, "me" | "us"))
+            } else {
+                reading
+            };
             if reading && matches!(action, "update" | "pull" | "build") {
                 return None;
             }
@@ -2808,7 +2866,14 @@ fn shell_after_verb(clause: &[String]) -> Option<Refusal> {
         Some(
             "run" | "execute" | "exec" | "type" | "enter" | "paste" | "try" | "issue" | "send"
             | "do" | "invoke" | "call",
-        ) => shell_command(&clause[1..]),
+        ) => {
+            let rest = &clause[1..];
+            let skip = rest
+                .iter()
+                .take_while(|w| matches!(w.as_str(), "a" | "an" | "the" | "this" | "me"))
+                .count();
+            shell_command(&rest[skip..])
+        }
         _ => None,
     }
 }
