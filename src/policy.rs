@@ -898,6 +898,7 @@ const VERBS: &[(&str, &str, &str)] = &[
     ("issue", "issued", "issuing"),
     ("queue", "queued", "queueing"),
     ("give", "given", "giving"),
+    ("put", "put", "putting"),
 ];
 
 /// Verbs that mean nothing here without their particle ("shut down", "power off").
@@ -1156,6 +1157,7 @@ fn phrasal(base: &str, particle: &str) -> bool {
 
 /// Words polite or emphatic enough to carry no meaning in the part of a clause before its verb.
 const POLITE: &[&str] = &[
+    "factory",
     "thanks",
     "thx",
     "ty",
@@ -1683,7 +1685,7 @@ static PARTICIPLE_MUST: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static PARTICIPLE_WISH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:(?:(?:can|could|would|will) (?:you|u) )?(?:please )?(?:get|have|make sure|ensure|see that|see to it that)|(?:i|we|i'd|we'd)(?: really)? (?:want|need|would like|like|'d like|wish|expect|require|demand)) (?P<object>(?:[^ ]+ ){0,3}[^ ]+?)(?: (?:is|are|gets|get|to be|to get|be))?$")
+    Regex::new(r"^(?:(?:(?:can|could|would|will) (?:you|u) )?(?:please )?(?:get|have|make sure|ensure|see that|see to it that|need|want)|(?:i|we|i'd|we'd)(?: really)? (?:want|need|would like|like|'d like|wish|expect|require|demand)) (?P<object>(?:[^ ]+ ){0,3}[^ ]+?)(?: (?:is|are|gets|get|to be|to get|be))?$")
         .expect("valid regex")
 });
 
@@ -2546,6 +2548,22 @@ fn category_for(action: &str, object: &[&str]) -> Option<Category> {
             }
         }
         "signal" => (!object.is_empty()).then_some(Services),
+        // "put the server to sleep", "put plex in maintenance mode".
+        "put" => {
+            if object
+                .iter()
+                .any(|w| matches!(*w, "sleep" | "standby" | "hibernation"))
+            {
+                Some(HostPower)
+            } else if object
+                .iter()
+                .any(|w| matches!(*w, "maintenance" | "offline" | "online" | "mode"))
+            {
+                Some(by_object().unwrap_or(ContainerLifecycle))
+            } else {
+                None
+            }
+        }
         "give" => (!reading && (t.network || object.contains(&"sudo"))).then_some(NetworkAndAccess),
         "refresh" => by_object().filter(|_| !reading),
         "take" => {
