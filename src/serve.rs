@@ -17,6 +17,10 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 
+/// Alert notices queued per adapter before the watcher drops the oldest.
+#[allow(dead_code)] // Used only when an adapter that posts notices is compiled in.
+const NOTICE_QUEUE: usize = 64;
+
 /// Renders the process's metrics in the Prometheus text format.
 pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
 
@@ -69,6 +73,8 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     };
     let mut adapters: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
     let mut skipped: Vec<String> = Vec::new();
+    // One sender per chat adapter that can post alert notifications.
+    let mut notice_senders: Vec<tokio::sync::mpsc::Sender<String>> = Vec::new();
 
     #[cfg(feature = "http")]
     if config.http.enabled {
@@ -94,6 +100,29 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     skipped.push("http (not compiled in: cargo feature `http`)".to_owned());
     let _ = &metrics;
 
+    #[cfg(feature = "discord")]
+    if config.discord.enabled() {
+        let discord = discord_config(config)?;
+        let (notices, receiver) = tokio::sync::mpsc::channel(NOTICE_QUEUE);
+        notice_senders.push(notices);
+        let handler = handler.clone();
+        let shutdown = until_stopped();
+        tracing::info!("starting the Discord bot");
+        adapters.spawn(async move {
+            let result = homelab_discord::run(discord, handler, Some(receiver), shutdown)
+                .await
+                .map_err(anyhow::Error::from);
+            ("discord", result)
+        });
+    } else {
+        skipped.push("discord (no DISCORD_TOKEN)".to_owned());
+    }
+    #[cfg(not(feature = "discord"))]
+    if config.discord.enabled() {
+        skipped.push("discord (not compiled in: cargo feature `discord`)".to_owned());
+    }
+
+    let _ = &notice_senders;
     if adapters.is_empty() {
         anyhow::bail!(
             "no chat adapter to serve: {}. Enable one in the config, or use `ask`/`chat`",
@@ -182,4 +211,26 @@ fn http_config(config: &Config) -> anyhow::Result<homelab_http::Config> {
         metrics_public: config.http.metrics_public,
         shutdown_grace: Duration::from_secs(config.http.shutdown_grace_secs),
     })
+}
+
+#[cfg(feature = "discord")]
+fn discord_config(config: &Config) -> anyhow::Result<homelab_discord::Config> {
+    let d = &config.discord;
+    let token = d
+        .token
+        .as_ref()
+        .context("discord.token is required to start the Discord bot")?;
+    let mut discord = homelab_discord::Config::new(token.expose());
+    discord.api_base = d.api_base.clone();
+    discord.allowed_guilds = d.allowed_guilds.clone();
+    discord.allowed_channels = d.allowed_channels.clone();
+    discord.allowed_users = d.allowed_users.clone();
+    discord.allowed_roles = d.allowed_roles.clone();
+    discord.respond_to_mentions = d.respond_to_mentions;
+    discord.notify_channels = d.notify_channels.clone();
+    discord.rate_limit = homelab_discord::RateLimit {
+        requests: config.rate_limit.requests,
+        window: Duration::from_secs(config.rate_limit.window_secs),
+    };
+    Ok(discord)
 }
