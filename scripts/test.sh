@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs and starts whatever test peers the tests need, then runs
-# every test of the workspace. Safe to run repeatedly; needs only the Rust toolchain to begin with.
+# Runs the whole test suite: installs and starts whatever test peers the tests need (a private
+# dockerd with fixture containers, a local Synapse homeserver), then runs every test of the
+# workspace. Safe to run repeatedly; needs only the Rust toolchain (and root, for apt) to begin with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# A private, real Docker Engine with fixture containers for tests/docker.rs (needs root the
-# first time, to install docker.io and busybox-static). Stopped however this script ends.
-trap 'bash scripts/docker-fixtures.sh stop || true' EXIT
+# Both peers are stopped however this script ends.
+trap 'bash scripts/docker-fixtures.sh stop || true; bash scripts/synapse-fixture.sh stop || true' EXIT
+
+# A private, real Docker Engine with fixture containers (installs docker.io and busybox-static).
 docker_host_line="$(bash scripts/docker-fixtures.sh)"
-docker_host="${docker_host_line#DOCKER_HOST=}"
+export HOMELAB_TEST_DOCKER_HOST="${docker_host_line#DOCKER_HOST=}"
 
-# Everything except the real-daemon tests, without the fixture address in the environment:
-# the binary reads every HOMELAB_* variable as configuration, and the other suites run it.
-cargo test --workspace --locked -- --skip real_daemon::
+# A real Synapse on 127.0.0.1 for the Matrix adapter (pip installs it into a venv the first time).
+eval "$(bash scripts/synapse-fixture.sh start)"
+export HOMELAB_TEST_MATRIX_HOMESERVER HOMELAB_TEST_MATRIX_SHARED_SECRET
 
-# The real-daemon tests (every suite's `real_daemon` module; tests/docker.rs runs them through
-# its recording proxy for the GET-only proof), with the fixture address.
-HOMELAB_TEST_DOCKER_HOST="$docker_host" cargo test --workspace --locked -- real_daemon::
+# The program ignores HOMELAB_TEST_* names, so one run covers every suite.
+cargo test --workspace --locked

@@ -669,7 +669,11 @@ fn legacy_env() -> Env {
 
 /// `HOMELAB_SECTION__KEY`; `HOMELAB_CONFIG` names the file and is not a key.
 fn homelab_env() -> Env {
-    Env::prefixed("HOMELAB_").ignore(&["CONFIG"]).split("__")
+    // HOMELAB_TEST_* names belong to the test suite (fixture addresses), not to the program.
+    Env::prefixed("HOMELAB_")
+        .ignore(&["CONFIG"])
+        .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))
+        .split("__")
 }
 
 /// Extracts and validates, collecting every unknown key, bad value and failed check.

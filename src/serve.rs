@@ -122,7 +122,6 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         skipped.push("discord (not compiled in: cargo feature `discord`)".to_owned());
     }
 
-    let _ = &notice_senders;
     if adapters.is_empty() {
         anyhow::bail!(
             "no chat adapter to serve: {}. Enable one in the config, or use `ask`/`chat`",
@@ -137,7 +136,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     // A no-op unless `alerts.notify` is on. The watcher posts to these senders; each must be the
     // sending half of a chat adapter's `notices` receiver (Discord, Matrix). Until those adapters
     // are started here, none is connected and the watcher says so and does not start.
-    let alert_notices: Vec<tokio::sync::mpsc::Sender<String>> = Vec::new();
+    let alert_notices = notice_senders;
     let _alert_watcher = crate::alerts::watcher::start(
         config,
         app.orchestrator.tools(),
