@@ -17,7 +17,7 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 
-/// Alert notices queued per adapter before the watcher drops the oldest.
+/// Alert notices queued per adapter; when full, the watcher drops the newest with a warning.
 #[allow(dead_code)] // Used only when an adapter that posts notices is compiled in.
 const NOTICE_QUEUE: usize = 64;
 
@@ -104,7 +104,9 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     if config.discord.enabled() {
         let discord = discord_config(config)?;
         let (notices, receiver) = tokio::sync::mpsc::channel(NOTICE_QUEUE);
-        notice_senders.push(notices);
+        if !discord.notify_channels.is_empty() {
+            notice_senders.push(notices);
+        }
         let handler = handler.clone();
         let shutdown = until_stopped();
         tracing::info!("starting the Discord bot");
@@ -120,6 +122,30 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     #[cfg(not(feature = "discord"))]
     if config.discord.enabled() {
         skipped.push("discord (not compiled in: cargo feature `discord`)".to_owned());
+    }
+
+    #[cfg(feature = "matrix")]
+    if config.matrix.enabled() {
+        let matrix = matrix_config(config)?;
+        let (notices, receiver) = tokio::sync::mpsc::channel(NOTICE_QUEUE);
+        if !matrix.notify_rooms.is_empty() {
+            notice_senders.push(notices);
+        }
+        let handler = handler.clone();
+        let shutdown = until_stopped();
+        tracing::info!("starting the Matrix bot");
+        adapters.spawn(async move {
+            let result = homelab_matrix::run(matrix, handler, Some(receiver), shutdown)
+                .await
+                .map_err(anyhow::Error::from);
+            ("matrix", result)
+        });
+    } else {
+        skipped.push("matrix (no MATRIX_HOMESERVER)".to_owned());
+    }
+    #[cfg(not(feature = "matrix"))]
+    if config.matrix.enabled() {
+        skipped.push("matrix (not compiled in: cargo feature `matrix`)".to_owned());
     }
 
     if adapters.is_empty() {
@@ -232,4 +258,44 @@ fn discord_config(config: &Config) -> anyhow::Result<homelab_discord::Config> {
         window: Duration::from_secs(config.rate_limit.window_secs),
     };
     Ok(discord)
+}
+
+#[cfg(feature = "matrix")]
+fn matrix_config(config: &Config) -> anyhow::Result<homelab_matrix::Config> {
+    let m = &config.matrix;
+    let secret = |s: &Option<crate::secret::Secret>| {
+        s.as_ref()
+            .map(|s| secrecy::SecretString::from(s.expose().to_owned()))
+    };
+    let store_path = match &m.store_path {
+        Some(path) => path.clone(),
+        None => std::env::var_os("XDG_STATE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state"))
+            })
+            .context("set matrix.store_path (no HOME or XDG_STATE_HOME to default from)")?
+            .join("homelab-assistant/matrix"),
+    };
+    Ok(homelab_matrix::Config {
+        homeserver: m
+            .homeserver
+            .clone()
+            .context("matrix.homeserver is required")?,
+        user: m.user.clone().context("matrix.user is required")?,
+        password: secret(&m.password),
+        access_token: secret(&m.access_token),
+        device_name: m.device_name.clone(),
+        store_path,
+        store_passphrase: secret(&m.store_passphrase),
+        allowed_users: m.allowed_users.clone(),
+        allowed_rooms: m.allowed_rooms.clone(),
+        command_prefix: m.command_prefix.clone(),
+        rate_limit: homelab_matrix::RateLimit {
+            requests: config.rate_limit.requests,
+            window: Duration::from_secs(config.rate_limit.window_secs),
+        },
+        notify_rooms: m.notify_rooms.clone(),
+    })
 }
