@@ -107,6 +107,8 @@ fn a_disk_threshold_below_the_current_use_names_that_disk() {
         dir.path(),
         &[
             ("HOMELAB_ALERTS__DISK_WARNING_PERCENT", "1"),
+            // A nearly full build disk must still read as this warning, not as critical.
+            ("HOMELAB_ALERTS__DISK_CRITICAL_PERCENT", "100"),
             ("HOMELAB_SYSTEM__EXTRA_DISK_PATHS", &extra),
             ("HOMELAB_DOCKER__ENABLED", "false"),
         ],
