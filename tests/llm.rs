@@ -324,7 +324,7 @@ async fn a_model_that_declines_gives_a_structured_refusal() {
 #[tokio::test]
 async fn a_model_claiming_an_action_is_turned_into_a_refusal() {
     let harness = Harness::start(vec![Scripted::Text("Done! I've restarted plex for you.")]).await;
-    let reply = harness.ask("plex is slow, sort it out", None).await;
+    let reply = harness.ask("how is plex doing today?", None).await;
     assert!(reply.refused);
     assert!(reply.text.contains("Nothing was changed"), "{}", reply.text);
     assert!(reply.text.contains("performed none"), "{}", reply.text);
