@@ -1,0 +1,199 @@
+//! The Discord acceptance at the binary level: `homelab-assistant serve` with `DISCORD_TOKEN` and
+//! `HOMELAB_DISCORD__API_BASE` pointing at the loopback fake Discord the adapter's own tests use,
+//! so what is proved is the whole wiring — env names, config, the real core and its audit log —
+//! not only the adapter library.
+#![cfg(feature = "discord")]
+#![allow(clippy::disallowed_methods)] // The test spawns the binary under test and signals it.
+
+#[path = "../adapters/discord/tests/common/fake.rs"]
+#[allow(dead_code)] // The adapter's tests use more of the fake than this one does.
+mod fake;
+
+mod support {
+    pub mod serve_process;
+}
+
+use std::time::Duration;
+
+use fake::{FakeDiscord, Who};
+use homelab_port::Rejection;
+use serde_json::json;
+use support::serve_process::Serve;
+
+/// Containers the Docker fixture of scripts/docker-fixtures.sh keeps running and stopped.
+const RUNNING: &[&str] = &["plex", "sonarr", "chatty"];
+const STOPPED: &[&str] = &["backup", "importer"];
+
+/// Generous: a debug build starting next to other test binaries on two cores.
+const STARTUP: Duration = Duration::from_secs(60);
+const PATIENCE: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_registers_answers_ask_and_denies_a_stranger_ephemerally() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The real fixture daemon when scripts/test.sh started one; otherwise a socket that is not
+    // there, which the answer must name as unreachable.
+    let fixture = std::env::var("HOMELAB_TEST_DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty());
+    let docker_host = fixture
+        .clone()
+        .unwrap_or_else(|| format!("unix://{}/no-docker.sock", dir.path().display()));
+    let mut serve = Serve::start(
+        dir.path(),
+        &[
+            ("DISCORD_TOKEN", fake::TOKEN.to_owned()),
+            ("HOMELAB_DISCORD__API_BASE", fake.base_url()),
+            (
+                "HOMELAB_DISCORD__ALLOWED_GUILDS",
+                format!("[{}]", fake::GUILD),
+            ),
+            (
+                "HOMELAB_DISCORD__ALLOWED_USERS",
+                format!("[{}]", fake::ALLOWED_USER),
+            ),
+            ("DOCKER_HOST", docker_host.clone()),
+        ],
+    );
+    serve
+        .wait_until("the gateway session", STARTUP, || fake.connected())
+        .await;
+
+    // The token was proved and the commands registered (in the allowed guild, so at once) before
+    // the gateway was opened.
+    let calls = fake.calls();
+    let put: Vec<_> = calls.iter().filter(|c| c.method == "PUT").collect();
+    assert_eq!(put.len(), 1, "{calls:#?}");
+    assert_eq!(
+        put[0].path,
+        format!(
+            "/applications/{}/guilds/{}/commands",
+            fake::APP_ID,
+            fake::GUILD
+        )
+    );
+    assert_eq!(put[0].status, 200);
+    let names: Vec<String> = fake
+        .commands()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ask",
+            "status",
+            "containers",
+            "container",
+            "logs",
+            "disk",
+            "alerts",
+            "help"
+        ]
+    );
+    let identify = fake.identify().expect("IDENTIFY was sent");
+    assert_eq!(identify["intents"], 0, "slash commands need no intents");
+
+    // An allowed user's /ask: deferred at once, then the original message edited into the answer.
+    let asked = fake.slash(
+        &Who::in_guild(fake::ALLOWED_USER),
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "What containers are running?"}]),
+    );
+    let calls = wait_for_calls(&fake, &asked, 2).await;
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    assert_eq!(calls[0].method, "POST");
+    assert!(calls[0].path.ends_with("/callback"), "{calls:#?}");
+    assert_eq!(calls[0].body["type"], 5, "a deferred channel message first");
+    assert_eq!(calls[0].status, 204);
+    assert_eq!(calls[1].method, "PATCH");
+    assert_eq!(
+        calls[1].path,
+        format!("/webhooks/{}/{asked}/messages/@original", fake::APP_ID)
+    );
+    assert_eq!(calls[1].status, 200);
+    let answer = calls[1].body["content"].as_str().unwrap_or_default();
+    if fixture.is_some() {
+        for name in RUNNING {
+            assert!(answer.contains(&format!("`{name}`")), "{answer}");
+        }
+        for name in STOPPED {
+            assert!(!answer.contains(&format!("`{name}`")), "{answer}");
+        }
+    } else {
+        assert!(
+            answer.contains("containers") && answer.contains("unreachable"),
+            "{answer}"
+        );
+        assert!(answer.contains(&docker_host), "{answer}");
+    }
+    assert_eq!(calls[1].body["allowed_mentions"]["parse"], json!([]));
+
+    // A user outside the allow-list: one ephemeral "not authorized", and nothing else.
+    let denied = fake.slash(
+        &Who::in_guild(fake::OTHER_USER),
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "What containers are running?"}]),
+    );
+    let calls = wait_for_calls(&fake, &denied, 1).await;
+    assert_eq!(calls[0].body["type"], 4, "an immediate message: {calls:#?}");
+    assert_eq!(calls[0].body["data"]["flags"], 64, "ephemeral: {calls:#?}");
+    assert_eq!(
+        calls[0].body["data"]["content"],
+        Rejection::Unauthorized.user_message()
+    );
+    assert_eq!(calls[0].status, 204);
+
+    // One audit entry per interaction, the denial marked and with nothing run.
+    let audit = serve.wait_for_audit(2, PATIENCE).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(fake.calls_for(&denied).len(), 1, "{:#?}", fake.calls());
+    let audit_now = serve.audit();
+    assert_eq!(audit_now.len(), 2, "{audit_now:#?}");
+    let (answered, refused) = (&audit[0], &audit[1]);
+    assert_eq!(answered["platform"], "discord");
+    assert_eq!(answered["outcome"], "answered", "{answered:#}");
+    assert_eq!(answered["user_id"], fake::ALLOWED_USER.to_string());
+    assert_eq!(answered["channel_id"], fake::CHANNEL.to_string());
+    assert_eq!(answered["user_message"], "What containers are running?");
+    assert_eq!(answered["tool_calls"][0]["name"], "list_containers");
+    assert_eq!(answered["tool_calls"][0]["ok"], fixture.is_some());
+    assert_eq!(answered["assistant_response"], answer);
+    assert_eq!(refused["platform"], "discord");
+    assert_eq!(refused["outcome"], "unauthorized", "{refused:#}");
+    assert_eq!(refused["user_id"], fake::OTHER_USER.to_string());
+    assert_eq!(refused["tool_calls"], json!([]));
+
+    // Every call the bot made was one Discord would have accepted.
+    let rejected: Vec<_> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.status >= 300)
+        .collect();
+    assert!(rejected.is_empty(), "{rejected:#?}");
+
+    let status = serve.terminate(PATIENCE).await;
+    assert!(status.success(), "{status}; log:\n{}", serve.log());
+    assert_eq!(
+        serve.audit().len(),
+        2,
+        "nothing more was audited at shutdown"
+    );
+    let log = serve.log();
+    assert!(log.contains("Discord commands registered"), "{log}");
+    assert!(
+        !log.contains(fake::TOKEN),
+        "the token reached the log:\n{log}"
+    );
+    assert!(!log.contains(" ERROR "), "{log}");
+}
+
+/// The calls made for the interaction with `token` once there are at least `count`.
+async fn wait_for_calls(fake: &FakeDiscord, token: &str, count: usize) -> Vec<fake::RestCall> {
+    fake.wait_for("the interaction's answer", |fake| {
+        let calls = fake.calls_for(token);
+        (calls.len() >= count).then_some(calls)
+    })
+    .await
+}
