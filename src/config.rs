@@ -234,7 +234,8 @@ pub struct DiscordConfig {
     pub allowed_channels: Vec<u64>,
     pub allowed_users: Vec<u64>,
     pub allowed_roles: Vec<u64>,
-    /// Answer messages that mention the bot (needs the message-content intent).
+    /// Answer messages that mention the bot (no privileged intent: Discord sends the content of
+    /// messages that mention it).
     pub respond_to_mentions: bool,
     /// Channels the alert watcher posts to.
     pub notify_channels: Vec<u64>,
