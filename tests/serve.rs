@@ -207,3 +207,125 @@ fn serve_refuses_a_public_bind_without_a_key() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("API key is required"));
 }
+
+/// The old gateway's documented curl example, byte for byte, then the default allowance of 60
+/// requests per 60 s: the 61st request inside the window is the one and only 429.
+#[tokio::test]
+async fn the_old_curl_example_works_and_the_61st_request_is_the_only_429() {
+    let dir = tempfile::tempdir().unwrap();
+    // Docker on but unreachable, as on a host whose daemon is down: the tool still runs and says so.
+    let socket = format!("unix://{}", dir.path().join("docker.sock").display());
+    let server = start(
+        dir.path(),
+        &[
+            ("API_KEY", "k"),
+            ("HOMELAB_DOCKER__ENABLED", "true"),
+            ("DOCKER_HOST", &socket),
+        ],
+    );
+    let client = client();
+    let mut statuses = Vec::new();
+    let mut limited = None;
+    for _ in 0..61 {
+        let response = client
+            .post(format!("{}/chat", server.base))
+            .header("X-API-Key", "k")
+            .header("Content-Type", "application/json")
+            .body(r#"{"message": "What containers are running?"}"#)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            let retry_after: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let body: Value = response.json().await.unwrap();
+            limited = Some((retry_after, body));
+        } else if statuses.len() == 1 {
+            let reply: Value = response.json().await.unwrap();
+            let message = reply["message"].as_str().unwrap();
+            assert!(message.contains("unreachable"), "{message}");
+            assert_eq!(
+                reply["tool_calls_made"],
+                serde_json::json!(["list_containers"])
+            );
+            assert!(
+                reply["conversation_id"]
+                    .as_str()
+                    .is_some_and(|id| !id.is_empty())
+            );
+        }
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        60,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[60], 429, "{statuses:?}");
+    let (retry_after, body) = limited.unwrap();
+    assert!(
+        (1..=60).contains(&retry_after),
+        "Retry-After: {retry_after}"
+    );
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+
+    let audit = audit_lines(dir.path());
+    assert_eq!(audit.len(), 61);
+    assert_eq!(audit[60]["outcome"], "rate_limited", "{:#}", audit[60]);
+}
+
+/// Every error status the real server gives, each with a JSON `detail`.
+#[tokio::test]
+async fn the_real_server_answers_every_error_with_a_json_detail() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        dir.path(),
+        &[("API_KEY", "k"), ("RATE_LIMIT_REQUESTS", "4")],
+    );
+    let client = client();
+    let chat = format!("{}/chat", server.base);
+    let cases = [
+        (None, "{\"message\": \"hi\"}".to_owned(), 401),
+        (Some("wrong"), "{\"message\": \"hi\"}".to_owned(), 401),
+        (
+            Some("k"),
+            format!("{{\"message\": \"{}\"}}", "x".repeat(17 * 1024)),
+            413,
+        ),
+        (Some("k"), "{\"message\": ".to_owned(), 422),
+        (Some("k"), "{\"message\": \"   \"}".to_owned(), 422),
+        (
+            Some("k"),
+            format!("{{\"message\": \"{}\"}}", "é".repeat(4001)),
+            422,
+        ),
+        (Some("k"), "{\"message\": \"disk?\"}".to_owned(), 429),
+    ];
+    for (key, body, expected) in cases {
+        let mut request = client
+            .post(&chat)
+            .header("Content-Type", "application/json")
+            .body(body);
+        if let Some(key) = key {
+            request = request.header("X-API-Key", key);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            expected,
+            "{:#?}",
+            audit_lines(dir.path())
+        );
+        let detail: Value = response.json().await.unwrap();
+        assert!(
+            detail["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{expected}: {detail}"
+        );
+    }
+}
