@@ -1017,6 +1017,18 @@ impl Config {
                      allowed_channels, allowed_users or allowed_roles); it refuses to start open",
                 ));
             }
+            for (key, ids) in [
+                ("discord.allowed_guilds", &d.allowed_guilds),
+                ("discord.allowed_channels", &d.allowed_channels),
+                ("discord.allowed_users", &d.allowed_users),
+                ("discord.allowed_roles", &d.allowed_roles),
+                ("discord.notify_channels", &d.notify_channels),
+            ] {
+                // Snowflakes are never 0; caught here so check-config finds what serve would.
+                if ids.contains(&0) {
+                    problems.push(problem(key, "contains 0, which is not a Discord ID"));
+                }
+            }
         }
         if self.matrix.enabled() {
             let m = &self.matrix;
@@ -1193,6 +1205,20 @@ mod tests {
             assert_eq!(config.rate_limit.requests, 60);
             assert_eq!(config.rate_limit.window_secs, 60);
             assert!(config.audit.path.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_zero_discord_id_is_named_by_check_config() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DISCORD_TOKEN", "token");
+            jail.set_env("HOMELAB_DISCORD__ALLOWED_USERS", "[42, 0]");
+            jail.set_env("HOMELAB_DISCORD__NOTIFY_CHANNELS", "[0]");
+            let errors = load_in(jail).expect_err("0 is no snowflake").to_string();
+            assert!(errors.contains("discord.allowed_users"), "{errors}");
+            assert!(errors.contains("discord.notify_channels"), "{errors}");
+            assert!(errors.contains("not a Discord ID"), "{errors}");
             Ok(())
         });
     }
