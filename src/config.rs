@@ -300,7 +300,29 @@ impl MatrixConfig {
     pub fn enabled(&self) -> bool {
         self.homeserver.is_some()
     }
+
+    /// `store_path`, else `$XDG_STATE_HOME/homelab-assistant/matrix`, else under
+    /// `$HOME/.local/state`; `None` only when none of them is set.
+    pub fn effective_store_path(&self) -> Option<PathBuf> {
+        if let Some(path) = &self.store_path {
+            return Some(path.clone());
+        }
+        std::env::var_os("XDG_STATE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+            .map(|state| state.join("homelab-assistant/matrix"))
+    }
+
+    /// Whether an earlier start saved a session that later starts restore without credentials.
+    fn has_saved_session(&self) -> bool {
+        self.effective_store_path()
+            .is_some_and(|store| store.join(MATRIX_SESSION_FILE).is_file())
+    }
 }
+
+/// The file in the Matrix store where the adapter keeps its session (device and access token).
+const MATRIX_SESSION_FILE: &str = "session.json";
 
 /// One named Docker engine.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -1044,10 +1066,11 @@ impl Config {
                     "MATRIX_USER is required with MATRIX_HOMESERVER",
                 ));
             }
-            if m.password.is_none() && m.access_token.is_none() {
+            if m.password.is_none() && m.access_token.is_none() && !m.has_saved_session() {
                 problems.push(problem(
                     "matrix.password",
-                    "MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN is required with MATRIX_HOMESERVER",
+                    "MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN is required for the first login \
+                     (the store holds no saved session yet)",
                 ));
             }
             if let Some(url) = &m.homeserver
@@ -1205,6 +1228,25 @@ mod tests {
             assert_eq!(config.rate_limit.requests, 60);
             assert_eq!(config.rate_limit.window_secs, 60);
             assert!(config.audit.path.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn matrix_needs_credentials_only_until_a_session_is_saved() {
+        Jail::expect_with(|jail| {
+            jail.set_env("MATRIX_HOMESERVER", "http://127.0.0.1:8008");
+            jail.set_env("MATRIX_USER", "@assistant:localhost");
+            jail.set_env("HOMELAB_MATRIX__ALLOWED_USERS", "[\"@alice:localhost\"]");
+            let store = jail.directory().join("store");
+            jail.set_env("HOMELAB_MATRIX__STORE_PATH", store.display());
+            let errors = load_in(jail).expect_err("first login").to_string();
+            assert!(errors.contains("matrix.password"), "{errors}");
+
+            jail.create_dir("store")?;
+            jail.create_file("store/session.json", "{}")?;
+            let config = load_in(jail).expect("a saved session is enough");
+            assert_eq!(config.matrix.effective_store_path(), Some(store));
             Ok(())
         });
     }

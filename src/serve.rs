@@ -267,17 +267,9 @@ fn matrix_config(config: &Config) -> anyhow::Result<homelab_matrix::Config> {
         s.as_ref()
             .map(|s| secrecy::SecretString::from(s.expose().to_owned()))
     };
-    let store_path = match &m.store_path {
-        Some(path) => path.clone(),
-        None => std::env::var_os("XDG_STATE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(std::path::PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state"))
-            })
-            .context("set matrix.store_path (no HOME or XDG_STATE_HOME to default from)")?
-            .join("homelab-assistant/matrix"),
-    };
+    let store_path = m
+        .effective_store_path()
+        .context("set matrix.store_path (no HOME or XDG_STATE_HOME to default from)")?;
     Ok(homelab_matrix::Config {
         homeserver: m
             .homeserver
