@@ -65,8 +65,23 @@ stop() {
     rm -f "$PIDFILE"
 }
 
+# A machine with only the Rust toolchain may lack Python or its venv module (Debian splits it out).
+ensure_python() {
+    if command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null; then
+        return 0
+    fi
+    if [[ $(id -u) -ne 0 ]]; then
+        say "need python3 with the venv module (apt-get install python3-venv as root)"
+        exit 1
+    fi
+    say "installing python3 and python3-venv"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >&2
+}
+
 install() {
     if [[ ! -x "$VENV/bin/python" ]]; then
+        ensure_python
         say "creating venv $VENV"
         python3 -m venv "$VENV" >&2
     fi
