@@ -593,9 +593,16 @@ pub async fn answer_intents(question: &str, intents: &[Intent], tools: &ToolRegi
 fn render(question: &str, call: &Planned, outcome: &CallOutcome) -> String {
     match &outcome.result {
         Err(error) => format!("I couldn't read the {}: {error}.", subject(call.intent)),
-        Ok(output) if call.intent == Intent::Disk => {
-            disk_headline(question, &output.data).unwrap_or_else(|| output.text.trim().to_owned())
-        }
+        Ok(output) if call.intent == Intent::Disk => disk_headline(question, &output.data)
+            .unwrap_or_else(|| match named_filesystem(question) {
+                Some(name) => format!(
+                    "I don't see a filesystem called `{name}` here. If it is a pool on the host \
+                     and the assistant runs in a container, mount it read-only and add its path \
+                     to `system.extra_disk_paths`. What I can see:\n\n{}",
+                    output.text.trim()
+                ),
+                None => output.text.trim().to_owned(),
+            }),
         Ok(output) if call.tool == "container_details" => {
             match container_headline(question, &output.data) {
                 Some(headline) => format!("{headline}\n\n{}", output.text.trim()),
@@ -950,6 +957,90 @@ fn container_headline(question: &str, data: &Value) -> Option<String> {
     })
 }
 
+/// Words that sit where a pool's name would but are not one ("how full is my disk?").
+const NOT_A_NAME: &[&str] = &[
+    "the",
+    "my",
+    "our",
+    "a",
+    "an",
+    "it",
+    "its",
+    "this",
+    "that",
+    "is",
+    "are",
+    "of",
+    "on",
+    "in",
+    "server",
+    "system",
+    "nas",
+    "box",
+    "machine",
+    "host",
+    "everything",
+    "all",
+    "each",
+    "every",
+    "any",
+    "left",
+    "free",
+    "used",
+    "now",
+    "today",
+    "getting",
+    "still",
+    "there",
+    "much",
+    "how",
+    "what",
+    "root",
+    "main",
+    "boot",
+    "home",
+    "usage",
+    "use",
+];
+
+/// The name a storage question asks about, if it names one: "how full is tank?", "the backup
+/// pool", "space left on media", "usage of pool2".
+fn named_filesystem(question: &str) -> Option<String> {
+    let words = words(question);
+    let is_name = |w: &String| {
+        w.len() >= 2
+            && !NOT_A_NAME.contains(&w.as_str())
+            && !DISK.contains(&w.as_str())
+            && w.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+    };
+    let after = |i: usize| {
+        words[i + 1..]
+            .iter()
+            .find(|w| !matches!(w.as_str(), "the" | "my" | "our"))
+            .filter(|w| is_name(w))
+    };
+    for (i, word) in words.iter().enumerate() {
+        let found = match word.as_str() {
+            "is" | "are" if i >= 1 && words[i - 1] == "full" => after(i),
+            "on" | "in" | "of"
+                if i >= 1 && words[..i].iter().any(|w| DISK.contains(&w.as_str())) =>
+            {
+                after(i)
+            }
+            "pool" | "dataset" | "drive" | "disk" if i >= 1 && is_name(&words[i - 1]) => {
+                Some(&words[i - 1])
+            }
+            "pool" | "dataset" => after(i),
+            _ => None,
+        };
+        if let Some(name) = found {
+            return Some(name.clone());
+        }
+    }
+    None
+}
+
 /// "How full is tank?": when the question names a filesystem, answer about that one.
 fn disk_headline(question: &str, data: &Value) -> Option<String> {
     let words = words(question);
@@ -989,6 +1080,29 @@ fn disk_headline(question: &str, data: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_storage_question_names_its_pool() {
+        for (question, expected) in [
+            ("how full is tank?", Some("tank")),
+            ("How full is the backup pool?", Some("backup")),
+            ("space left on media", Some("media")),
+            ("disk usage of pool2", Some("pool2")),
+            ("what's the usage of the pool fast-ssd?", Some("fast-ssd")),
+            ("how full is my disk?", None),
+            ("how full is the server?", None),
+            ("disk space", None),
+            ("is the storage getting full?", None),
+            ("how full is root?", None),
+        ] {
+            assert_eq!(
+                named_filesystem(question).as_deref(),
+                expected,
+                "{question}"
+            );
+        }
+    }
+
     use crate::tools::sampler::Sampler;
     use crate::tools::system;
     use crate::tools::system::tests::sample_snapshot;
@@ -1067,6 +1181,16 @@ mod tests {
             answer.text,
             "`/mnt/tank` is **91.0 %** full: 910.0 GiB of 1000.0 GiB used, 90.0 GiB free."
         );
+
+        let answer = ask("how full is the media pool?").await;
+        assert!(
+            answer
+                .text
+                .starts_with("I don't see a filesystem called `media` here."),
+            "{}",
+            answer.text
+        );
+        assert!(answer.text.contains("`/mnt/tank`"), "{}", answer.text);
 
         let answer = ask("what's using the most memory?").await;
         assert_eq!(answer.tool_calls[0].arguments["by"], "memory");
