@@ -508,6 +508,35 @@ mod real_daemon {
         assert!(stopped.to_string().contains("not running"), "{stopped}");
     }
 
+    /// Asked again a little later, the tool reuses each container's kept sample as the earlier
+    /// reading: the CPU figure then spans the time between the two questions.
+    #[tokio::test]
+    async fn container_stats_asked_again_averages_since_the_last_question() {
+        let Some(host) = proxied_host() else { return };
+        let registry = registry_at(&host);
+
+        let first = call(&registry, "container_stats", json!({})).await;
+        let first_span = first.data["cpu_percent_over_secs"].as_f64().unwrap();
+        assert!(first_span < 5.0, "two rounds back to back: {first_span}");
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let again = call(&registry, "container_stats", json!({})).await;
+        let span = again.data["cpu_percent_over_secs"].as_f64().unwrap();
+        assert!(
+            span >= 6.0,
+            "the kept sample is the earlier reading: {span}"
+        );
+        assert!(
+            again.text.contains("CPU % is the average over the last"),
+            "{}",
+            again.text
+        );
+        assert!(names(&again.data, "containers").contains(&"plex".to_string()));
+        for row in again.data["containers"].as_array().unwrap() {
+            let cpu = row["cpu_percent"].as_f64().unwrap();
+            assert!((0.0..=200.0).contains(&cpu), "{row}");
+        }
+    }
+
     #[tokio::test]
     async fn docker_events_and_state_answer_what_crashed() {
         let Some(host) = proxied_host() else { return };

@@ -30,7 +30,7 @@ pub fn tools_for(hosts: DockerHosts) -> Vec<Arc<dyn Tool>> {
     vec![
         Arc::new(ListContainers(hosts.clone())),
         Arc::new(ContainerDetails(hosts.clone())),
-        Arc::new(ContainerStats(hosts.clone())),
+        Arc::new(ContainerStats::new(hosts.clone())),
         Arc::new(ContainerLogs(hosts.clone())),
         Arc::new(DockerEvents(hosts.clone())),
         Arc::new(DockerInfo(hosts)),

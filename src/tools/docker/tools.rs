@@ -737,9 +737,29 @@ pub struct StatsArguments {
     pub host: Option<String>,
 }
 
-/// Live resource use of running containers.
+/// Live resource use of running containers. Keeps each container's latest sample, so a question
+/// asked again within [`REUSE_SAMPLE_WITHIN`] needs one round of requests to dockerd instead of two.
 #[derive(Debug)]
-pub struct ContainerStats(pub(crate) Arc<DockerHosts>);
+pub struct ContainerStats {
+    hosts: Arc<DockerHosts>,
+    latest: std::sync::Mutex<HashMap<(String, String), ContainerStatsResponse>>,
+}
+
+impl ContainerStats {
+    pub(crate) fn new(hosts: Arc<DockerHosts>) -> Self {
+        Self {
+            hosts,
+            latest: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// A kept sample at least this old (and at most [`REUSE_SAMPLE_WITHIN`]) serves as the first of
+/// the two a CPU figure needs; a younger one would give a figure over too short a time.
+const REUSE_SAMPLE_AFTER: Duration = Duration::from_secs(1);
+const REUSE_SAMPLE_WITHIN: Duration = Duration::from_secs(120);
+/// More kept samples than this and the oldest are forgotten (containers come and go).
+const KEPT_SAMPLES: usize = 1024;
 
 /// Resource use computed from two one-shot samples.
 #[derive(Clone, Debug, PartialEq)]
@@ -836,10 +856,13 @@ pub fn usage(first: &ContainerStatsResponse, second: &ContainerStatsResponse) ->
 /// dockerd's stats collector samples once a second, and a request that arrives while it is
 /// running waits for its next sample, so the second round always gets a later one (measured on
 /// dockerd 20.10: the first one-shot request to an idle collector answers at once, the next ones
-/// up to a second later).
+/// up to a second later). When every container has a kept sample from 1 s to 2 min before the
+/// first round, those serve as the earlier reading and the second round is skipped: CPU % is then
+/// the average since that sample. Returns each result and the seconds the CPU figures span.
 async fn sample(
     targets: &[(Arc<DockerClient>, String, String)],
-) -> Vec<Result<Option<Usage>, DockerError>> {
+    latest: &std::sync::Mutex<HashMap<(String, String), ContainerStatsResponse>>,
+) -> (Vec<Result<Option<Usage>, DockerError>>, f64) {
     // Owned per request, so the futures borrow nothing from the closure's argument.
     let round = || {
         let owned: Vec<(Arc<DockerClient>, String)> = targets
@@ -851,20 +874,84 @@ async fn sample(
             .buffered(FAN_OUT.max(targets.len().min(64)))
             .collect::<Vec<_>>()
     };
+    let key = |(client, id, _): &(Arc<DockerClient>, String, String)| {
+        (client.name().to_owned(), id.clone())
+    };
+    let sampled_at = |s: &ContainerStatsResponse| parse_time(s.read.as_deref());
     let first = round().await;
-    let second = round().await;
-    first
+    let kept: Vec<Option<ContainerStatsResponse>> = {
+        let latest = latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        targets
+            .iter()
+            .zip(&first)
+            .map(|(target, now)| {
+                let now = sampled_at(now.as_ref().ok()?)?;
+                let before = latest.get(&key(target))?;
+                let age = (now - sampled_at(before)?).to_std().ok()?;
+                (REUSE_SAMPLE_AFTER..=REUSE_SAMPLE_WITHIN)
+                    .contains(&age)
+                    .then(|| before.clone())
+            })
+            .collect()
+    };
+    // Containers that answer nothing usable (stopped, gone) need no earlier reading.
+    let reusable = targets
+        .iter()
+        .zip(&first)
+        .zip(&kept)
+        .all(|((_, now), kept)| {
+            kept.is_some() || now.as_ref().map_or(true, |s| sampled_at(s).is_none())
+        });
+    let pairs: Vec<(
+        Result<ContainerStatsResponse, DockerError>,
+        Result<ContainerStatsResponse, DockerError>,
+    )> = if reusable {
+        kept.into_iter()
+            .zip(first)
+            .map(|(kept, now)| match kept {
+                Some(kept) => (Ok(kept), now),
+                None => (now.clone(), now),
+            })
+            .collect()
+    } else {
+        first.into_iter().zip(round().await).collect()
+    };
+    {
+        let mut latest = latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if latest.len() + targets.len() > KEPT_SAMPLES {
+            latest.clear();
+        }
+        for (target, (_, now)) in targets.iter().zip(&pairs) {
+            match now {
+                Ok(now) if sampled_at(now).is_some() => {
+                    latest.insert(key(target), now.clone());
+                }
+                _ => {
+                    latest.remove(&key(target));
+                }
+            }
+        }
+    }
+    let mut span = 0.0_f64;
+    let results = pairs
         .into_iter()
-        .zip(second)
         .map(|(a, b)| {
             let (a, b) = (a?, b?);
             // The engine answers a stopped container with an empty, zero-dated sample.
-            if parse_time(b.read.as_deref()).is_none() {
+            let Some(at) = sampled_at(&b) else {
                 return Ok(None);
+            };
+            if let Some(before) = sampled_at(&a) {
+                span = span.max((at - before).num_milliseconds() as f64 / 1000.0);
             }
             Ok(Some(usage(&a, &b)))
         })
-        .collect()
+        .collect();
+    (results, span)
 }
 
 #[async_trait]
@@ -885,7 +972,7 @@ impl Tool for ContainerStats {
         let mut failures = Vec::new();
         let targets: Vec<(Arc<DockerClient>, String, String)> = match &args.name {
             Some(name) => {
-                let found = self.0.find(args.host.as_deref(), name).await?;
+                let found = self.hosts.find(args.host.as_deref(), name).await?;
                 let inspect = found.client.inspect_container(&found.id).await?;
                 let running = inspect
                     .state
@@ -908,7 +995,7 @@ impl Tool for ContainerStats {
             }
             None => {
                 let answers = self
-                    .0
+                    .hosts
                     .each(args.host.as_deref(), |client| async move {
                         client.list_containers(false).await
                     })
@@ -936,8 +1023,8 @@ impl Tool for ContainerStats {
                     .collect()
             }
         };
-        let samples = sample(&targets).await;
-        let several = self.0.several();
+        let (samples, cpu_span_secs) = sample(&targets, &self.latest).await;
+        let several = self.hosts.several();
         let mut rows: Vec<(String, String, Usage)> = Vec::new();
         for ((client, _, name), result) in targets.iter().zip(samples) {
             match result {
@@ -995,8 +1082,16 @@ impl Tool for ContainerStats {
                 if several { format!(" · on {host}") } else { String::new() },
             ));
         }
+        // A kept earlier sample makes the CPU figure an average over a longer time; say so.
+        if !rows.is_empty() && cpu_span_secs >= 5.0 {
+            text.push_str(&format!(
+                "CPU % is the average over the last {}.\n",
+                duration_secs(cpu_span_secs.round() as u64)
+            ));
+        }
         let mut data = json!({
             "order": match order { StatsOrder::Cpu => "cpu", StatsOrder::Memory => "memory", StatsOrder::Name => "name" },
+            "cpu_percent_over_secs": round1(cpu_span_secs),
             "containers": rows.iter().map(|(name, host, u)| {
                 let mut row = json!({
                     "name": name,
