@@ -53,6 +53,97 @@ async fn termination_signal() {
     }
 }
 
+/// First pause before a failed chat bot is started again; it doubles up to the longest.
+const RESTART_FIRST_PAUSE: Duration = Duration::from_secs(5);
+const RESTART_LONGEST_PAUSE: Duration = Duration::from_secs(300);
+/// A bot that ran this long before failing was healthy: the next pause starts short again.
+const RESTART_HEALTHY_AFTER: Duration = Duration::from_secs(120);
+
+/// Why a chat bot ended, as the supervisor needs to know it.
+#[allow(dead_code)] // Used only when a bot adapter is compiled in.
+enum BotEnd {
+    /// Its configuration can never work; starting it again would fail the same way.
+    Fatal(anyhow::Error),
+    /// A homeserver or gateway that is down, a connection lost for good, an early end.
+    Transient(anyhow::Error),
+}
+
+/// Runs one chat bot (Discord, Matrix) until the stop, starting it again with a growing pause
+/// whenever it fails or ends on its own: a homeserver that is still booting, or a Discord outage,
+/// must not take `/chat` and the other bot down with it. Only a configuration that can never
+/// work ends `serve`. Alert notices reach whichever run of the bot is current.
+#[allow(dead_code)] // Used only when a bot adapter is compiled in.
+async fn supervise<Run, Attempt>(
+    name: &'static str,
+    notices: Option<tokio::sync::mpsc::Receiver<String>>,
+    stopped: watch::Receiver<bool>,
+    mut run: Run,
+) -> anyhow::Result<()>
+where
+    Run: FnMut(
+        Option<tokio::sync::mpsc::Receiver<String>>,
+        std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
+    ) -> Attempt,
+    Attempt: Future<Output = Result<(), BotEnd>>,
+{
+    let notices = notices.map(|receiver| Arc::new(tokio::sync::Mutex::new(receiver)));
+    let mut pause = RESTART_FIRST_PAUSE;
+    loop {
+        // Each run gets a fresh queue fed from the long-lived one the alert watcher writes to.
+        let (relay, receiver) = match &notices {
+            Some(source) => {
+                let (sender, receiver) = tokio::sync::mpsc::channel(NOTICE_QUEUE);
+                let source = source.clone();
+                let relay = tokio::spawn(async move {
+                    let mut source = source.lock().await;
+                    while let Some(notice) = source.recv().await {
+                        if sender.send(notice).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                (Some(relay), Some(receiver))
+            }
+            None => (None, None),
+        };
+        let shutdown = {
+            let mut stopped = stopped.clone();
+            Box::pin(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+        };
+        let started = std::time::Instant::now();
+        let end = run(receiver, shutdown).await;
+        if let Some(relay) = relay {
+            relay.abort();
+        }
+        if *stopped.borrow() {
+            return match end {
+                Ok(()) => Ok(()),
+                Err(BotEnd::Fatal(err) | BotEnd::Transient(err)) => Err(err),
+            };
+        }
+        let err = match end {
+            Ok(()) => anyhow::anyhow!("it ended on its own"),
+            Err(BotEnd::Fatal(err)) => return Err(err),
+            Err(BotEnd::Transient(err)) => err,
+        };
+        if started.elapsed() >= RESTART_HEALTHY_AFTER {
+            pause = RESTART_FIRST_PAUSE;
+        }
+        tracing::error!(
+            "the {name} bot stopped: {err:#}; starting it again in {}s (the other adapters keep serving)",
+            pause.as_secs()
+        );
+        let mut stopping = stopped.clone();
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = stopping.wait_for(|s| *s) => return Ok(()),
+        }
+        pause = (pause * 2).min(RESTART_LONGEST_PAUSE);
+    }
+}
+
 /// Runs until a termination signal, or until an adapter fails.
 pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let app = App::build(config).context("cannot start the assistant")?;
@@ -108,12 +199,22 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             notice_senders.push(notices);
         }
         let handler = handler.clone();
-        let shutdown = until_stopped();
+        let stopped = stop.subscribe();
         tracing::info!("starting the Discord bot");
         adapters.spawn(async move {
-            let result = homelab_discord::run(discord, handler, Some(receiver), shutdown)
-                .await
-                .map_err(anyhow::Error::from);
+            let result = supervise("Discord", Some(receiver), stopped, |notices, shutdown| {
+                let (discord, handler) = (discord.clone(), handler.clone());
+                async move {
+                    homelab_discord::run(discord, handler, notices, shutdown)
+                        .await
+                        .map_err(|err| match err {
+                            homelab_discord::Error::NoAllowList
+                            | homelab_discord::Error::InvalidConfig(_) => BotEnd::Fatal(err.into()),
+                            err => BotEnd::Transient(err.into()),
+                        })
+                }
+            })
+            .await;
             ("discord", result)
         });
     } else {
@@ -132,12 +233,21 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             notice_senders.push(notices);
         }
         let handler = handler.clone();
-        let shutdown = until_stopped();
+        let stopped = stop.subscribe();
         tracing::info!("starting the Matrix bot");
         adapters.spawn(async move {
-            let result = homelab_matrix::run(matrix, handler, Some(receiver), shutdown)
-                .await
-                .map_err(anyhow::Error::from);
+            let result = supervise("Matrix", Some(receiver), stopped, |notices, shutdown| {
+                let (matrix, handler) = (matrix.clone(), handler.clone());
+                async move {
+                    homelab_matrix::run(matrix, handler, notices, shutdown)
+                        .await
+                        .map_err(|err| match err {
+                            homelab_matrix::Error::InvalidConfig(_) => BotEnd::Fatal(err.into()),
+                            err => BotEnd::Transient(err.into()),
+                        })
+                }
+            })
+            .await;
             ("matrix", result)
         });
     } else {
@@ -159,9 +269,8 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     }
 
     // ---- Alert notifications (issue 10) ----------------------------------------------------
-    // A no-op unless `alerts.notify` is on. The watcher posts to these senders; each must be the
-    // sending half of a chat adapter's `notices` receiver (Discord, Matrix). Until those adapters
-    // are started here, none is connected and the watcher says so and does not start.
+    // A no-op unless `alerts.notify` is on. The watcher posts to these senders, the sending
+    // halves of the Discord and Matrix bots' notice queues (only bots with notify targets).
     let alert_notices = notice_senders;
     let _alert_watcher = crate::alerts::watcher::start(
         config,

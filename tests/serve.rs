@@ -13,6 +13,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_homelab-assistant");
 struct Server {
     child: Child,
     base: String,
+    /// Every stderr line after the address, as the server writes them.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -58,8 +60,14 @@ fn start(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Server {
         }
     };
     // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base }
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    Server { child, base, log }
 }
 
 fn client() -> reqwest::Client {
@@ -328,4 +336,67 @@ async fn the_real_server_answers_every_error_with_a_json_detail() {
             "{expected}: {detail}"
         );
     }
+}
+
+/// A Matrix homeserver that is down when `serve` starts (still booting, say) does not take
+/// `/chat` down with it: the bot is started again with a growing pause, and SIGTERM still stops
+/// everything cleanly.
+#[tokio::test]
+async fn a_chat_bot_whose_server_is_down_is_retried_while_chat_keeps_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let homeserver = format!("http://127.0.0.1:{closed_port}");
+    let store = dir.path().join("matrix");
+    let mut server = start(
+        dir.path(),
+        &[
+            ("MATRIX_HOMESERVER", homeserver.as_str()),
+            ("MATRIX_USER", "@assistant:localhost"),
+            ("MATRIX_PASSWORD", "not-sent-anywhere"),
+            ("HOMELAB_MATRIX__ALLOWED_USERS", "[\"@owner:localhost\"]"),
+            ("HOMELAB_MATRIX__STORE_PATH", store.to_str().unwrap()),
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let retry_line = loop {
+        let found = server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|l| l.contains("the Matrix bot stopped"))
+            .cloned();
+        if let Some(line) = found {
+            break line;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no retry logged: {:#?}",
+            server.log.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        retry_line.contains("starting it again in 5s"),
+        "{retry_line}"
+    );
+    assert!(!retry_line.contains("not-sent-anywhere"), "{retry_line}");
+
+    let reply: Value = client()
+        .post(format!("{}/chat", server.base))
+        .json(&serde_json::json!({"message": "What is the CPU usage?"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["tool_calls_made"], serde_json::json!(["cpu_usage"]));
+
+    let status = terminate(&mut server);
+    assert!(status.success(), "{status:?}");
 }
