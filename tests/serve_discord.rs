@@ -197,3 +197,67 @@ async fn wait_for_calls(fake: &FakeDiscord, token: &str, count: usize) -> Vec<fa
     })
     .await
 }
+
+/// Alert notices through the binary: with `alerts.notify` on and a disk threshold below the
+/// current use, the watcher's first evaluation posts the alert to the notify channel once, it is
+/// audited with platform `notify`, and the next evaluation repeats nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_posts_an_alert_to_the_notify_channel_once() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let channel_posts = || {
+        fake.calls()
+            .into_iter()
+            .filter(|c| {
+                c.method == "POST" && c.path == format!("/channels/{}/messages", fake::CHANNEL)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut serve = Serve::start(
+        dir.path(),
+        &[
+            ("DISCORD_TOKEN", fake::TOKEN.to_owned()),
+            ("HOMELAB_DISCORD__API_BASE", fake.base_url()),
+            (
+                "HOMELAB_DISCORD__ALLOWED_USERS",
+                format!("[{}]", fake::ALLOWED_USER),
+            ),
+            (
+                "HOMELAB_DISCORD__NOTIFY_CHANNELS",
+                format!("[{}]", fake::CHANNEL),
+            ),
+            ("HOMELAB_ALERTS__NOTIFY", "true".to_owned()),
+            ("HOMELAB_ALERTS__INTERVAL_SECS", "10".to_owned()),
+            ("HOMELAB_ALERTS__DISK_WARNING_PERCENT", "1".to_owned()),
+            ("HOMELAB_ALERTS__DISK_CRITICAL_PERCENT", "100".to_owned()),
+            ("HOMELAB_DOCKER__ENABLED", "false".to_owned()),
+        ],
+    );
+    serve
+        .wait_until("the gateway session", STARTUP, || fake.connected())
+        .await;
+    serve
+        .wait_until("an alert notice", PATIENCE, || !channel_posts().is_empty())
+        .await;
+    let first = channel_posts();
+    let text: String = first
+        .iter()
+        .map(|c| c.body["content"].as_str().unwrap_or_default().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(text.contains("full"), "a disk alert: {text}");
+    assert!(first.iter().all(|c| c.status == 200), "{first:#?}");
+
+    // The next evaluation, 10 s later, finds the same alert and says nothing more.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert_eq!(channel_posts().len(), first.len(), "{:#?}", channel_posts());
+    let notified: Vec<_> = serve
+        .audit()
+        .into_iter()
+        .filter(|e| e["platform"] == "notify")
+        .collect();
+    assert_eq!(notified.len(), first.len(), "{notified:#?}");
+
+    let status = serve.terminate(PATIENCE).await;
+    assert!(status.success(), "{status}; log:\n{}", serve.log());
+}
