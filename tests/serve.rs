@@ -2,72 +2,51 @@
 //! HTTP, auditing every request, and stopping cleanly on SIGTERM.
 #![allow(clippy::disallowed_methods)] // These tests spawn the binary under test and signal it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support {
+    pub mod serve_process;
+}
+
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
+use support::serve_process::Serve;
 
 const BIN: &str = env!("CARGO_BIN_EXE_homelab-assistant");
 
+/// Generous: a debug build starting next to other test binaries on two cores.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// `serve` with its HTTP adapter on, and the address it reported.
 struct Server {
-    child: Child,
+    serve: Serve,
     base: String,
-    /// Every stderr line after the address, as the server writes them.
-    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `serve` on a free port and reads the address it reports.
-fn start(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Server {
-    let mut command = Command::new(BIN);
-    command
-        .arg("serve")
-        .current_dir(dir)
-        .env_remove("API_KEY")
-        .env_remove("GROQ_API_KEY")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("LLM_PROVIDER")
-        .env_remove("HOMELAB_CONFIG")
-        .env_remove("RUST_LOG")
-        .env("HOMELAB_HTTP__BIND", "127.0.0.1:0")
-        .env("HOMELAB_DOCKER__ENABLED", "false")
-        .env("LOG_LEVEL", "info")
-        .env("HOMELAB_AUDIT__PATH", dir.join("audit.jsonl"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (name, value) in extra_env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().expect("serve starts");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let base = loop {
-        assert!(
-            Instant::now() < deadline,
-            "serve never reported its address"
-        );
-        let line = lines.next().expect("serve exited early").unwrap();
-        if let Some(at) = line.find("listening on http://") {
-            break line[at + "listening on ".len()..].trim().to_owned();
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let kept = log.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            kept.lock().unwrap().push(line);
-        }
-    });
-    Server { child, base, log }
+/// Starts `serve` with HTTP on a free loopback port and Docker off, plus `extra_env` (which
+/// wins), and reads the address it reports.
+async fn start(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Server {
+    let mut env: Vec<(&str, String)> = vec![
+        ("HOMELAB_HTTP__ENABLED", "true".to_owned()),
+        ("HOMELAB_HTTP__BIND", "127.0.0.1:0".to_owned()),
+        ("HOMELAB_DOCKER__ENABLED", "false".to_owned()),
+    ];
+    env.extend(
+        extra_env
+            .iter()
+            .map(|(name, value)| (*name, (*value).to_owned())),
+    );
+    let mut serve = Serve::start(dir, &env);
+    serve.wait_for_log("listening on http://", PATIENCE).await;
+    let base = serve
+        .log()
+        .lines()
+        .find_map(|line| {
+            let at = line.find("listening on http://")?;
+            Some(line[at + "listening on ".len()..].trim().to_owned())
+        })
+        .expect("the address line");
+    Server { serve, base }
 }
 
 fn client() -> reqwest::Client {
@@ -75,37 +54,10 @@ fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-fn audit_lines(dir: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn terminate(server: &mut Server) -> std::process::ExitStatus {
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[tokio::test]
 async fn serve_answers_chat_on_a_real_socket_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = start(dir.path(), &[]);
+    let mut server = start(dir.path(), &[]).await;
     let client = client();
 
     let health: Value = client
@@ -168,9 +120,9 @@ async fn serve_answers_chat_on_a_real_socket_and_stops_on_sigterm() {
         "{metrics}"
     );
 
-    let status = terminate(&mut server);
+    let status = server.serve.terminate(PATIENCE).await;
     assert!(status.success(), "{status:?}");
-    let audit = audit_lines(dir.path());
+    let audit = server.serve.audit();
     assert_eq!(audit.len(), 3, "{audit:#?}");
     assert!(audit.iter().all(|e| e["platform"] == "http"));
 }
@@ -178,7 +130,7 @@ async fn serve_answers_chat_on_a_real_socket_and_stops_on_sigterm() {
 #[tokio::test]
 async fn serve_requires_the_api_key_when_one_is_set() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), &[("API_KEY", "s3cret-key")]);
+    let server = start(dir.path(), &[("API_KEY", "s3cret-key")]).await;
     let client = client();
     let denied = client
         .post(format!("{}/chat", server.base))
@@ -195,7 +147,7 @@ async fn serve_requires_the_api_key_when_one_is_set() {
         .await
         .unwrap();
     assert_eq!(allowed.status(), 200);
-    let audit = audit_lines(dir.path());
+    let audit = server.serve.audit();
     assert_eq!(audit.len(), 2);
     assert_eq!(audit[0]["outcome"], "unauthorized");
     assert_eq!(audit[1]["user_id"], "default");
@@ -230,7 +182,8 @@ async fn the_old_curl_example_works_and_the_61st_request_is_the_only_429() {
             ("HOMELAB_DOCKER__ENABLED", "true"),
             ("DOCKER_HOST", &socket),
         ],
-    );
+    )
+    .await;
     let client = client();
     let mut statuses = Vec::new();
     let mut limited = None;
@@ -283,7 +236,7 @@ async fn the_old_curl_example_works_and_the_61st_request_is_the_only_429() {
         "{body}"
     );
 
-    let audit = audit_lines(dir.path());
+    let audit = server.serve.audit();
     assert_eq!(audit.len(), 61);
     assert_eq!(audit[60]["outcome"], "rate_limited", "{:#}", audit[60]);
 }
@@ -295,7 +248,8 @@ async fn the_real_server_answers_every_error_with_a_json_detail() {
     let server = start(
         dir.path(),
         &[("API_KEY", "k"), ("RATE_LIMIT_REQUESTS", "4")],
-    );
+    )
+    .await;
     let client = client();
     let chat = format!("{}/chat", server.base);
     let cases = [
@@ -328,7 +282,7 @@ async fn the_real_server_answers_every_error_with_a_json_detail() {
             response.status().as_u16(),
             expected,
             "{:#?}",
-            audit_lines(dir.path())
+            server.serve.audit()
         );
         let detail: Value = response.json().await.unwrap();
         assert!(
@@ -360,26 +314,17 @@ async fn a_chat_bot_whose_server_is_down_is_retried_while_chat_keeps_answering()
             ("HOMELAB_MATRIX__ALLOWED_USERS", "[\"@owner:localhost\"]"),
             ("HOMELAB_MATRIX__STORE_PATH", store.to_str().unwrap()),
         ],
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let retry_line = loop {
-        let found = server
-            .log
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|l| l.contains("the Matrix bot stopped"))
-            .cloned();
-        if let Some(line) = found {
-            break line;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no retry logged: {:#?}",
-            server.log.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    )
+    .await;
+    server
+        .serve
+        .wait_for_log("the Matrix bot stopped", PATIENCE)
+        .await;
+    let log = server.serve.log();
+    let retry_line = log
+        .lines()
+        .find(|l| l.contains("the Matrix bot stopped"))
+        .unwrap();
     assert!(
         retry_line.contains("starting it again in 5s"),
         "{retry_line}"
@@ -397,6 +342,6 @@ async fn a_chat_bot_whose_server_is_down_is_retried_while_chat_keeps_answering()
         .unwrap();
     assert_eq!(reply["tool_calls_made"], serde_json::json!(["cpu_usage"]));
 
-    let status = terminate(&mut server);
+    let status = server.serve.terminate(PATIENCE).await;
     assert!(status.success(), "{status:?}");
 }

@@ -1,4 +1,5 @@
-//! `homelab-assistant serve` as a child process for the chat-platform acceptance tests: started
+//! `homelab-assistant serve` as a child process for the binary-level tests (HTTP, Discord,
+//! Matrix): started
 //! with nothing from the developer's environment, its log kept so a failure explains itself, and
 //! stopped with SIGTERM the way an operator (or systemd, or Docker) stops it.
 
@@ -33,8 +34,8 @@ impl Drop for Serve {
 
 impl Serve {
     /// Starts `serve` in `dir` with only `env` set: no config file, no ambient keys or tokens,
-    /// HTTP off (so the chat platform under test is the only adapter) and the audit log at
-    /// `dir/audit.jsonl`.
+    /// HTTP off unless `env` turns it on (so the chat platform under test is the only adapter)
+    /// and the audit log at `dir/audit.jsonl`.
     pub fn start(dir: &Path, env: &[(&str, String)]) -> Self {
         let audit = dir.join("audit.jsonl");
         let mut command = Command::new(BIN);
