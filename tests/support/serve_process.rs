@@ -1,7 +1,6 @@
 //! `homelab-assistant serve` as a child process for the binary-level tests (HTTP, Discord,
-//! Matrix): started
-//! with nothing from the developer's environment, its log kept so a failure explains itself, and
-//! stopped with SIGTERM the way an operator (or systemd, or Docker) stops it.
+//! Matrix): started with nothing from the developer's environment, its log kept so a failure
+//! explains itself, and stopped with SIGTERM the way an operator (or systemd, or Docker) stops it.
 
 #![allow(dead_code)] // Each test binary uses a different part of it.
 
