@@ -758,7 +758,8 @@ impl ContainerStats {
 /// the two a CPU figure needs; a younger one would give a figure over too short a time.
 const REUSE_SAMPLE_AFTER: Duration = Duration::from_secs(1);
 const REUSE_SAMPLE_WITHIN: Duration = Duration::from_secs(120);
-/// More kept samples than this and the oldest are forgotten (containers come and go).
+/// Past this many kept samples all are forgotten at once (containers come and go; the next call
+/// simply takes two rounds).
 const KEPT_SAMPLES: usize = 1024;
 
 /// Resource use computed from two one-shot samples.
