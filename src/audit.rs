@@ -4,6 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{SecondsFormat, Utc};
@@ -39,7 +40,10 @@ pub struct AuditEntry {
     pub platform: String,
     pub user_id: String,
     pub channel_id: Option<String>,
+    /// Both texts are cut to [`MAX_TEXT_BYTES`] when written, however they were set.
+    #[serde(serialize_with = "serialize_bounded")]
     pub user_message: String,
+    #[serde(serialize_with = "serialize_bounded")]
     pub assistant_response: String,
     pub refused: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,7 +65,7 @@ impl AuditEntry {
             platform: origin.platform.as_str().to_owned(),
             user_id: origin.user_id.clone(),
             channel_id: origin.channel_id.clone(),
-            user_message: bounded(user_message),
+            user_message: user_message.to_owned(),
             assistant_response: String::new(),
             refused: false,
             refusal_category: None,
@@ -73,15 +77,19 @@ impl AuditEntry {
     }
 }
 
-fn bounded(text: &str) -> String {
+fn serialize_bounded<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
     if text.len() <= MAX_TEXT_BYTES {
-        return text.to_owned();
+        return serializer.serialize_str(text);
     }
     let mut end = MAX_TEXT_BYTES;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}… [cut, {} bytes in all]", &text[..end], text.len())
+    serializer.serialize_str(&format!(
+        "{}… [cut, {} bytes in all]",
+        &text[..end],
+        text.len()
+    ))
 }
 
 /// Why an entry could not be written.
@@ -135,11 +143,17 @@ impl JsonlAudit {
             source,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(open_error)?;
+            // Questions and answers are private: a directory made here is the owner's alone.
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(open_error)?;
         }
         let file = OpenOptions::new()
             .append(true)
             .create(true)
+            .mode(0o600)
             .open(path)
             .map_err(open_error)?;
         Ok(Self {
@@ -300,9 +314,26 @@ mod tests {
     #[test]
     fn huge_texts_are_bounded() {
         let huge = "é".repeat(MAX_TEXT_BYTES);
-        let entry = entry(&huge);
-        assert!(entry.user_message.len() < MAX_TEXT_BYTES + 100);
-        assert!(entry.user_message.ends_with("bytes in all]"));
+        let mut entry = entry(&huge);
+        entry.assistant_response = huge.clone();
+        let value = serde_json::to_value(&entry).unwrap();
+        for field in ["user_message", "assistant_response"] {
+            let text = value[field].as_str().unwrap();
+            assert!(text.len() < MAX_TEXT_BYTES + 100, "{field}");
+            assert!(text.ends_with("bytes in all]"), "{field}");
+        }
+    }
+
+    #[test]
+    fn a_new_log_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("made/here/audit.jsonl");
+        JsonlAudit::open(&path).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        assert_eq!(mode(&dir.path().join("made")), 0o700);
     }
 
     #[test]

@@ -150,6 +150,8 @@ pub struct HttpConfig {
     pub api_keys: Vec<NamedApiKey>,
     /// Serve `/metrics` without a key on any address; otherwise only to loopback clients.
     pub metrics_public: bool,
+    /// Web origins (`https://dash.example.org`) whose pages may call `/chat` from a browser.
+    pub allowed_origins: Vec<String>,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace_secs: u64,
 }
@@ -165,6 +167,7 @@ impl Default for HttpConfig {
             max_message_chars: 4000,
             api_keys: Vec::new(),
             metrics_public: false,
+            allowed_origins: Vec::new(),
             shutdown_grace_secs: 10,
         }
     }
@@ -666,11 +669,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigErrors> {
             source: None,
         }]));
     }
-    let mut figment = Figment::new();
-    if let Some((path, _)) = &file {
-        figment = figment.merge(Toml::file_exact(path));
-    }
-    figment = figment.merge(legacy_env()).merge(homelab_env());
+    let figment = layered(file.as_ref().map(|(path, _)| path.as_path()));
     let config = from_figment(&figment)?;
     Ok(Loaded {
         config,
@@ -678,9 +677,30 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigErrors> {
     })
 }
 
+/// The file (if any) under the environment: the old names, then `HOMELAB_*`, then secrets verbatim.
+fn layered(file: Option<&Path>) -> Figment {
+    let mut figment = Figment::new();
+    if let Some(path) = file {
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    figment
+        .merge(legacy_env())
+        .merge(homelab_env())
+        .merge(RawSecretEnv)
+}
+
 /// The old stack's names, mapped onto our keys.
 fn legacy_env() -> Env {
-    let names: Vec<&str> = LEGACY_ENV.iter().map(|(name, _)| *name).collect();
+    // Secrets are read verbatim by `RawSecretEnv` instead.
+    let names: Vec<&str> = LEGACY_ENV
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| {
+            !SECRET_SETTINGS
+                .iter()
+                .any(|(_, legacy)| *legacy == Some(*name))
+        })
+        .collect();
     Env::raw().only(&names).map(|name| {
         LEGACY_ENV
             .iter()
@@ -695,7 +715,14 @@ fn homelab_env() -> Env {
     // HOMELAB_TEST_* names belong to the test suite (fixture addresses), not to the program.
     Env::prefixed("HOMELAB_")
         .ignore(&["CONFIG"])
-        .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))
+        .filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            // Secrets are read verbatim by `RawSecretEnv` instead.
+            let secret = SECRET_SETTINGS
+                .iter()
+                .any(|(setting, _)| setting.replace('.', "__") == key);
+            !key.starts_with("test_") && !secret
+        })
         .split("__")
 }
 
@@ -832,11 +859,61 @@ fn problem(key: &str, message: impl Into<String>) -> ConfigProblem {
     }
 }
 
+/// Every secret setting, with the old stack's environment name where it has one. Each also has a
+/// `<key>_file` companion, and named HTTP keys (`http.api_keys[].key` / `key_file`) follow the
+/// same rules. This table is the one place secrets are listed: the environment reader and the
+/// file reader both go by it.
+pub const SECRET_SETTINGS: &[(&str, Option<&str>)] = &[
+    ("http.api_key", Some("API_KEY")),
+    ("llm.api_key", Some("LLM_API_KEY")),
+    ("llm.groq_api_key", Some("GROQ_API_KEY")),
+    ("llm.openai_api_key", Some("OPENAI_API_KEY")),
+    ("discord.token", Some("DISCORD_TOKEN")),
+    ("matrix.password", Some("MATRIX_PASSWORD")),
+    ("matrix.access_token", Some("MATRIX_ACCESS_TOKEN")),
+    ("matrix.store_passphrase", None),
+];
+
+/// `HOMELAB_HTTP__API_KEY` for `http.api_key`.
+fn homelab_env_name(key: &str) -> String {
+    format!("HOMELAB_{}", key.replace('.', "__").to_ascii_uppercase())
+}
+
+/// Secrets from the environment, taken verbatim: figment's own reader would turn
+/// `API_KEY=000123` into the number 123 and `API_KEY=true` into a boolean.
+struct RawSecretEnv;
+
+impl figment::Provider for RawSecretEnv {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named("environment variable(s), secrets read verbatim")
+    }
+
+    fn data(&self) -> Result<figment::value::Map<figment::Profile, Dict>, figment::Error> {
+        let mut figment = Figment::new();
+        for (key, legacy) in SECRET_SETTINGS {
+            // The HOMELAB_ name wins over the old one, as for every other setting.
+            let names = legacy
+                .iter()
+                .map(|name| (*name).to_owned())
+                .chain([homelab_env_name(key)]);
+            for name in names {
+                if let Some(value) = std::env::var_os(&name)
+                    .map(|v| v.to_string_lossy().into_owned())
+                    .filter(|v| !v.trim().is_empty())
+                {
+                    figment = figment.merge(Serialized::default(key, value));
+                }
+            }
+        }
+        figment.data()
+    }
+}
+
 /// Reads `*_file` into its secret; a secret given both ways is ambiguous.
 fn resolve_secret(
     key: &str,
     value: &mut Option<Secret>,
-    file: &Option<PathBuf>,
+    file: Option<&Path>,
     problems: &mut Vec<ConfigProblem>,
 ) {
     let Some(path) = file else { return };
@@ -860,29 +937,79 @@ fn resolve_secret(
     }
 }
 
+/// One secret setting and the file it may be read from.
+struct SecretSlot<'a> {
+    key: String,
+    value: &'a mut Option<Secret>,
+    file: Option<PathBuf>,
+}
+
 impl Config {
+    /// Every secret of the configuration, in [`SECRET_SETTINGS`] order, then the named HTTP keys.
+    fn secret_slots(&mut self) -> Vec<SecretSlot<'_>> {
+        let Config {
+            http,
+            llm,
+            discord,
+            matrix,
+            ..
+        } = self;
+        fn slot<'a>(
+            key: &str,
+            value: &'a mut Option<Secret>,
+            file: &Option<PathBuf>,
+        ) -> SecretSlot<'a> {
+            SecretSlot {
+                key: key.to_owned(),
+                value,
+                file: file.clone(),
+            }
+        }
+        let mut slots = vec![
+            slot("http.api_key", &mut http.api_key, &http.api_key_file),
+            slot("llm.api_key", &mut llm.api_key, &llm.api_key_file),
+            slot(
+                "llm.groq_api_key",
+                &mut llm.groq_api_key,
+                &llm.groq_api_key_file,
+            ),
+            slot(
+                "llm.openai_api_key",
+                &mut llm.openai_api_key,
+                &llm.openai_api_key_file,
+            ),
+            slot("discord.token", &mut discord.token, &discord.token_file),
+            slot(
+                "matrix.password",
+                &mut matrix.password,
+                &matrix.password_file,
+            ),
+            slot(
+                "matrix.access_token",
+                &mut matrix.access_token,
+                &matrix.access_token_file,
+            ),
+            slot(
+                "matrix.store_passphrase",
+                &mut matrix.store_passphrase,
+                &matrix.store_passphrase_file,
+            ),
+        ];
+        debug_assert_eq!(slots.len(), SECRET_SETTINGS.len());
+        for (index, named) in http.api_keys.iter_mut().enumerate() {
+            slots.push(SecretSlot {
+                key: format!("http.api_keys.{index}.key"),
+                file: named.key_file.clone(),
+                value: &mut named.key,
+            });
+        }
+        slots
+    }
+
     fn resolve_secret_files(&mut self, problems: &mut Vec<ConfigProblem>) {
-        let llm = &mut self.llm;
-        resolve_secret("llm.api_key", &mut llm.api_key, &llm.api_key_file, problems);
-        resolve_secret(
-            "llm.groq_api_key",
-            &mut llm.groq_api_key,
-            &llm.groq_api_key_file,
-            problems,
-        );
-        resolve_secret(
-            "llm.openai_api_key",
-            &mut llm.openai_api_key,
-            &llm.openai_api_key_file,
-            problems,
-        );
-        let http = &mut self.http;
-        resolve_secret(
-            "http.api_key",
-            &mut http.api_key,
-            &http.api_key_file,
-            problems,
-        );
+        for slot in self.secret_slots() {
+            resolve_secret(&slot.key, slot.value, slot.file.as_deref(), problems);
+        }
     }
 
     fn validate(&self, problems: &mut Vec<ConfigProblem>) {
@@ -991,6 +1118,13 @@ impl Config {
         }
         let mut names = std::collections::HashSet::new();
         for (i, named) in self.http.api_keys.iter().enumerate() {
+            if named.key.is_none() && named.key_file.is_none() {
+                // Left out, the server would run with one key fewer, or with none at all.
+                problems.push(problem(
+                    &format!("http.api_keys.{i}.key"),
+                    "needs `key` or `key_file`",
+                ));
+            }
             if named.name.trim().is_empty() || named.name == "default" {
                 problems.push(problem(
                     &format!("http.api_keys.{i}.name"),
@@ -1000,6 +1134,19 @@ impl Config {
                 problems.push(problem(
                     &format!("http.api_keys.{i}.name"),
                     format!("`{}` is used twice", named.name),
+                ));
+            }
+        }
+        for (i, origin) in self.http.allowed_origins.iter().enumerate() {
+            let valid = origin.split_once("://").is_some_and(|(scheme, authority)| {
+                matches!(scheme, "http" | "https")
+                    && !authority.is_empty()
+                    && !authority.trim_end_matches('/').contains('/')
+            });
+            if !valid {
+                problems.push(problem(
+                    &format!("http.allowed_origins.{i}"),
+                    format!("`{origin}` is not an origin like https://dash.example.org"),
                 ));
             }
         }
@@ -1142,6 +1289,25 @@ pub fn known_keys() -> Vec<String> {
     keys
 }
 
+/// `http://user:pass@host/?token=t` → `http://user:***@host/?token=***`, for showing settings.
+fn mask_url_credentials(text: &str) -> std::borrow::Cow<'_, str> {
+    static USERINFO: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/\s:@]*):[^/\s@]+@").expect("valid")
+    });
+    static QUERY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)([?&](?:token|access_token|api_?key|apikey|key|password|pass|secret|auth)=)[^&#\s]+",
+        )
+        .expect("valid")
+    });
+    match USERINFO.replace_all(text, "${1}:***@") {
+        std::borrow::Cow::Borrowed(text) => QUERY.replace_all(text, "${1}***"),
+        std::borrow::Cow::Owned(masked) => {
+            std::borrow::Cow::Owned(QUERY.replace_all(&masked, "${1}***").into_owned())
+        }
+    }
+}
+
 fn valid_docker_address(address: &str) -> bool {
     ["unix://", "tcp://", "http://", "https://"]
         .iter()
@@ -1180,7 +1346,7 @@ fn render_toml_line(key: &str, value: &Value) -> String {
 
 fn render_toml_value(value: &Value) -> String {
     match value {
-        Value::String(_, s) => serde_json::to_string(s).unwrap_or_default(),
+        Value::String(_, s) => serde_json::to_string(&mask_url_credentials(s)).unwrap_or_default(),
         Value::Char(_, c) => serde_json::to_string(&c.to_string()).unwrap_or_default(),
         Value::Bool(_, b) => b.to_string(),
         Value::Num(_, n) => n
@@ -1212,11 +1378,8 @@ mod tests {
 
     fn load_in(jail: &Jail) -> Result<Config, ConfigErrors> {
         let _ = jail;
-        let mut figment = Figment::new();
-        if let Some((path, _)) = choose_file(None) {
-            figment = figment.merge(Toml::file_exact(path));
-        }
-        from_figment(&figment.merge(legacy_env()).merge(homelab_env()))
+        let file = choose_file(None).map(|(path, _)| path);
+        from_figment(&layered(file.as_deref()))
     }
 
     #[test]
@@ -1326,6 +1489,126 @@ mod tests {
             assert_eq!(
                 config.llm.groq_api_key.as_ref().unwrap().expose(),
                 "gsk-from-file"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_secret_setting_reads_its_file_and_shows_masked() {
+        Jail::expect_with(|jail| {
+            for (file, value) in [
+                ("discord", "discord-token-from-file"),
+                ("mx-password", "mx-password-from-file"),
+                ("mx-token", "mx-token-from-file"),
+                ("mx-store", "mx-store-from-file"),
+                ("ops", "ops-key-from-file"),
+            ] {
+                jail.create_file(file, &format!("{value}\n"))?;
+            }
+            jail.set_env("DISCORD_TOKEN_FILE", "discord");
+            jail.set_env("HOMELAB_DISCORD__ALLOWED_USERS", "[42]");
+            jail.set_env("MATRIX_HOMESERVER", "https://matrix.example.org");
+            jail.set_env("MATRIX_USER", "@bot:example.org");
+            jail.set_env("MATRIX_PASSWORD_FILE", "mx-password");
+            jail.set_env("MATRIX_ACCESS_TOKEN_FILE", "mx-token");
+            jail.set_env("HOMELAB_MATRIX__STORE_PASSPHRASE_FILE", "mx-store");
+            jail.set_env("HOMELAB_MATRIX__ALLOWED_USERS", "[\"@me:example.org\"]");
+            jail.set_env(
+                "HOMELAB_HTTP__API_KEYS",
+                "[{name=\"ops\",key_file=\"ops\"}]",
+            );
+            let config = load_in(jail).expect("valid");
+            let exposed = |s: &Option<Secret>| s.as_ref().map(|s| s.expose().to_owned());
+            assert_eq!(
+                exposed(&config.discord.token).as_deref(),
+                Some("discord-token-from-file")
+            );
+            assert!(config.discord.enabled());
+            assert_eq!(
+                exposed(&config.matrix.password).as_deref(),
+                Some("mx-password-from-file")
+            );
+            assert_eq!(
+                exposed(&config.matrix.access_token).as_deref(),
+                Some("mx-token-from-file")
+            );
+            assert_eq!(
+                exposed(&config.matrix.store_passphrase).as_deref(),
+                Some("mx-store-from-file")
+            );
+            let keys = config.http.keys();
+            assert_eq!(keys.len(), 1);
+            assert_eq!(keys[0].0, "ops");
+            assert_eq!(keys[0].1.expose(), "ops-key-from-file");
+
+            let shown = config.to_masked_toml();
+            assert!(!shown.contains("from-file"), "{shown}");
+            for line in [
+                "token = \"***\"",
+                "password = \"***\"",
+                "access_token = \"***\"",
+                "store_passphrase = \"***\"",
+                "key = \"***\"",
+            ] {
+                assert!(shown.contains(line), "{line} missing from\n{shown}");
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_key_without_key_or_readable_file_is_an_error() {
+        Jail::expect_with(|jail| {
+            jail.set_env("HOMELAB_HTTP__API_KEYS", "[{name=\"ops\"}]");
+            let errors = load_in(jail).expect_err("no key at all").to_string();
+            assert!(errors.contains("http.api_keys.0.key"), "{errors}");
+            jail.set_env(
+                "HOMELAB_HTTP__API_KEYS",
+                "[{name=\"ops\",key_file=\"/nonexistent/ops\"}]",
+            );
+            let errors = load_in(jail).expect_err("unreadable").to_string();
+            assert!(errors.contains("http.api_keys.0.key_file"), "{errors}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_from_the_environment_stay_verbatim() {
+        Jail::expect_with(|jail| {
+            jail.set_env("API_KEY", "000123");
+            jail.set_env("GROQ_API_KEY", "true");
+            jail.set_env("HOMELAB_LLM__OPENAI_API_KEY", "1e5");
+            jail.set_env("DISCORD_TOKEN", "[abc]");
+            jail.set_env("HOMELAB_DISCORD__ALLOWED_USERS", "[42]");
+            let config = load_in(jail).expect("valid");
+            assert_eq!(config.http.api_key.as_ref().unwrap().expose(), "000123");
+            assert_eq!(config.llm.groq_api_key.as_ref().unwrap().expose(), "true");
+            assert_eq!(config.llm.openai_api_key.as_ref().unwrap().expose(), "1e5");
+            assert_eq!(config.discord.token.as_ref().unwrap().expose(), "[abc]");
+            jail.set_env("HOMELAB_HTTP__API_KEY", "0042");
+            let config = load_in(jail).expect("valid");
+            assert_eq!(config.http.api_key.as_ref().unwrap().expose(), "0042");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn credentials_in_urls_are_masked_when_shown() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "LLM_BASE_URL",
+                "http://user:hunter2@llm.lan:11434/v1?api_key=k3y",
+            );
+            jail.set_env("DOCKER_HOST", "tcp://admin:pw@proxy:2375");
+            let config = load_in(jail).expect("valid");
+            let shown = config.to_masked_toml();
+            for secret in ["hunter2", "k3y", ":pw@"] {
+                assert!(!shown.contains(secret), "{secret} in\n{shown}");
+            }
+            assert!(
+                shown.contains("http://user:***@llm.lan:11434/v1?api_key=***"),
+                "{shown}"
             );
             Ok(())
         });

@@ -225,8 +225,51 @@ fn conversation_id(given: Option<&str>) -> Result<String, ChatError> {
         Some(id) if id.chars().any(char::is_control) => Err(ChatError::InvalidInput(
             "conversation_id contains control characters".to_owned(),
         )),
+        Some(id) if id.chars().any(is_invisible) => Err(ChatError::InvalidInput(
+            "conversation_id contains invisible formatting characters".to_owned(),
+        )),
         Some(id) => Ok(id.to_owned()),
     }
+}
+
+/// Characters that change how text displays without showing themselves: bidi overrides and
+/// isolates, zero-width characters, soft hyphens, variation selectors, tags. An id made of them
+/// can pass for another in a log viewer.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// Whose memory a conversation id opens: ids are chosen by clients, so the same id from another
+/// caller must never reach this caller's turns. A Discord channel or Matrix room is one shared
+/// conversation; elsewhere the caller is the user (an HTTP API key's name, the local user).
+fn memory_key(origin: &homelab_port::Origin, id: &str) -> String {
+    let caller = match origin.platform {
+        homelab_port::Platform::Discord | homelab_port::Platform::Matrix => origin
+            .channel_id
+            .as_deref()
+            .unwrap_or(origin.user_id.as_str()),
+        _ => origin.user_id.as_str(),
+    };
+    format!("{}\u{1f}{caller}\u{1f}{id}", origin.platform)
 }
 
 fn millis_since(started: Instant) -> u64 {
@@ -261,7 +304,8 @@ impl ChatHandler for Orchestrator {
             }
         };
         entry.conversation_id = Some(id.clone());
-        let history = self.conversations.history(&id);
+        let memory = memory_key(&inbound.origin, &id);
+        let history = self.conversations.history(&memory);
         let answered = match self.answer(&inbound, &history).await {
             Ok(answered) => answered,
             Err(error) => {
@@ -273,13 +317,6 @@ impl ChatHandler for Orchestrator {
                 return Err(error);
             }
         };
-        self.conversations.record(
-            &id,
-            Turn {
-                question: inbound.text.trim().to_owned(),
-                answer: answered.text.clone(),
-            },
-        );
         entry.outcome = if answered.refused {
             Outcome::Refused
         } else {
@@ -292,6 +329,14 @@ impl ChatHandler for Orchestrator {
         entry.llm = answered.llm;
         entry.latency_ms = millis_since(started);
         self.write_audit(&entry)?;
+        // Only an audited turn is remembered: a follow-up never builds on an unrecorded answer.
+        self.conversations.record(
+            &memory,
+            Turn {
+                question: inbound.text.trim().to_owned(),
+                answer: answered.text.clone(),
+            },
+        );
         Ok(Reply {
             text: answered.text,
             conversation_id: id,
@@ -326,7 +371,7 @@ impl ChatHandler for Orchestrator {
 
     async fn reject(&self, inbound: Inbound, rejection: Rejection) -> Result<(), ChatError> {
         let outcome = match rejection {
-            Rejection::Unauthorized => Outcome::Unauthorized,
+            Rejection::Unauthorized | Rejection::Forbidden { .. } => Outcome::Unauthorized,
             Rejection::RateLimited { .. } => Outcome::RateLimited,
             _ => Outcome::Invalid,
         };
@@ -475,6 +520,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn another_caller_with_the_same_id_starts_fresh() {
+        let (orchestrator, _) = orchestrator(Arc::new(CountingProvider::default()));
+        let first = orchestrator.handle(ask("hello there")).await.unwrap();
+        let stranger = Inbound::question(Origin::new(Platform::Cli, "mallory"), "and again")
+            .in_conversation(Some(first.conversation_id.clone()));
+        let reply = orchestrator.handle(stranger).await.unwrap();
+        assert_eq!(reply.conversation_id, first.conversation_id);
+        assert_eq!(reply.text, "history=0", "the stranger saw alice's turn");
+        let own = orchestrator
+            .handle(ask("and again").in_conversation(Some(first.conversation_id.clone())))
+            .await
+            .unwrap();
+        assert_eq!(own.text, "history=1");
+    }
+
+    #[tokio::test]
+    async fn an_unaudited_turn_is_not_remembered() {
+        let (orchestrator, audit) = orchestrator(Arc::new(CountingProvider::default()));
+        let first = orchestrator.handle(ask("hello there")).await.unwrap();
+        audit.broken.store(true, Ordering::SeqCst);
+        let lost = ask("second").in_conversation(Some(first.conversation_id.clone()));
+        assert!(orchestrator.handle(lost).await.is_err());
+        audit.broken.store(false, Ordering::SeqCst);
+        let third = orchestrator
+            .handle(ask("third").in_conversation(Some(first.conversation_id.clone())))
+            .await
+            .unwrap();
+        assert_eq!(third.text, "history=1");
+    }
+
+    #[tokio::test]
     async fn bad_input_is_refused_and_audited() {
         let (orchestrator, audit) = orchestrator(Arc::new(OfflineAnswerer));
         for inbound in [
@@ -482,12 +558,14 @@ mod tests {
             ask(&"x".repeat(MAX_MESSAGE_CHARS + 1)),
             ask("cpu").in_conversation(Some("c".repeat(200))),
             ask("cpu").in_conversation(Some("bad\u{7}id".into())),
+            ask("cpu").in_conversation(Some("abc\u{202E}fed".into())),
+            ask("cpu").in_conversation(Some("ab\u{200B}c".into())),
         ] {
             let error = orchestrator.handle(inbound).await.unwrap_err();
             assert!(matches!(error, ChatError::InvalidInput(_)), "{error:?}");
         }
         let entries = audit.entries.lock().unwrap();
-        assert_eq!(entries.len(), 4);
+        assert_eq!(entries.len(), 6);
         assert!(entries.iter().all(|e| e.outcome == Outcome::Invalid));
     }
 

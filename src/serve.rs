@@ -343,6 +343,7 @@ fn http_config(config: &Config) -> anyhow::Result<homelab_http::Config> {
             window: Duration::from_secs(config.rate_limit.window_secs),
         },
         metrics_public: config.http.metrics_public,
+        allowed_origins: config.http.allowed_origins.clone(),
         shutdown_grace: Duration::from_secs(config.http.shutdown_grace_secs),
     })
 }

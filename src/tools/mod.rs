@@ -26,6 +26,17 @@ pub struct ToolOutput {
     pub text: String,
 }
 
+impl ToolOutput {
+    /// The output with every secret in its text and data replaced by `[REDACTED]`.
+    pub fn redacted(mut self) -> Self {
+        if let std::borrow::Cow::Owned(text) = redact::redact_secrets(&self.text) {
+            self.text = text;
+        }
+        redact::redact_json(&mut self.data);
+        self
+    }
+}
+
 /// Why a tool call did not produce an output. Every message is safe to show to the asker.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -40,6 +51,20 @@ pub enum ToolError {
     Unavailable(String),
     #[error("timed out after {0} s")]
     TimedOut(u64),
+}
+
+impl ToolError {
+    /// The error with any secret an upstream message carried replaced by `[REDACTED]`.
+    pub fn redacted(self) -> Self {
+        let clean = |text: String| redact::redact_secrets(&text).into_owned();
+        match self {
+            ToolError::UnknownTool(text) => ToolError::UnknownTool(clean(text)),
+            ToolError::InvalidArguments(text) => ToolError::InvalidArguments(clean(text)),
+            ToolError::NotFound(text) => ToolError::NotFound(clean(text)),
+            ToolError::Unavailable(text) => ToolError::Unavailable(clean(text)),
+            other => other,
+        }
+    }
 }
 
 /// One read-only tool. There is deliberately no way to express a tool that changes anything.
@@ -111,7 +136,9 @@ impl ToolRegistry {
             other => other,
         };
         let result = match self.tools.get(name) {
-            None => Err(ToolError::UnknownTool(name.to_owned())),
+            None => Err(ToolError::UnknownTool(
+                redact::redact_line(name).into_owned(),
+            )),
             Some(_) if !arguments.is_object() => Err(ToolError::InvalidArguments(
                 "arguments must be a JSON object".to_owned(),
             )),
@@ -122,6 +149,11 @@ impl ToolRegistry {
                 }
             }
         };
+        // The one place tool output is redacted: the reply, the audit entry and the LLM request
+        // are all made from what leaves here.
+        let result = result
+            .map(ToolOutput::redacted)
+            .map_err(ToolError::redacted);
         CallOutcome {
             record: ToolCall {
                 name: name.to_owned(),

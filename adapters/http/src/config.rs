@@ -24,6 +24,9 @@ pub struct Config {
     pub rate_limit: RateLimit,
     /// Serve `/metrics` without a key to non-loopback clients too.
     pub metrics_public: bool,
+    /// Web origins (`https://dash.example.org`) whose pages may call `/chat` from a browser;
+    /// pages of any other origin are refused.
+    pub allowed_origins: Vec<String>,
     /// How long in-flight requests may take to finish after the shutdown signal.
     pub shutdown_grace: Duration,
 }
@@ -37,6 +40,7 @@ impl Default for Config {
             max_message_chars: 4000,
             rate_limit: RateLimit::default(),
             metrics_public: false,
+            allowed_origins: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
         }
     }

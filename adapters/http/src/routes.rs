@@ -94,6 +94,7 @@ struct ChatRequest {
 enum Outcome {
     Answered,
     Unauthorized,
+    Forbidden,
     RateLimited,
     TooLarge,
     Invalid,
@@ -106,6 +107,7 @@ impl Outcome {
         match self {
             Outcome::Answered => "answered",
             Outcome::Unauthorized => "unauthorized",
+            Outcome::Forbidden => "forbidden",
             Outcome::RateLimited => "rate_limited",
             Outcome::TooLarge => "too_large",
             Outcome::Invalid => "invalid",
@@ -194,6 +196,18 @@ async fn answer(state: &AppState, request: Request) -> (Outcome, Response) {
         .await;
     }
 
+    if let Err(reason) = check_browser_borne(state, &caller, request.headers()) {
+        let response = detail(StatusCode::FORBIDDEN, reason.clone());
+        return turn_away(
+            state,
+            Inbound::question(origin, ""),
+            Rejection::Forbidden { reason },
+            Outcome::Forbidden,
+            response,
+        )
+        .await;
+    }
+
     let body = match read_chat_request(state, request).await {
         Ok(body) => body,
         Err(refusal) => return invalid(state, origin, refusal).await,
@@ -232,6 +246,66 @@ async fn answer(state: &AppState, request: Request) -> (Outcome, Response) {
             )
         }
     }
+}
+
+/// Turns away what a web page in someone's browser could send: on a server without keys, a
+/// request addressed to any name but a loopback one (DNS rebinding points an attacker's name at
+/// 127.0.0.1), and from any server, a request from a page of another origin that
+/// `http.allowed_origins` does not list.
+fn check_browser_borne(
+    state: &AppState,
+    caller: &Caller,
+    headers: &axum::http::HeaderMap,
+) -> Result<(), String> {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if *caller == Caller::Anonymous
+        && let Some(host) = host
+        && !is_loopback_host(host)
+    {
+        return Err(format!(
+            "This assistant has no API key, so it answers only requests addressed to localhost,              127.0.0.1 or [::1]; this one was addressed to `{}`. Use http://localhost, or              configure an API key.",
+            host.chars().take(100).collect::<String>()
+        ));
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or("null").trim();
+    let allowed = state
+        .inner
+        .allowed_origins
+        .iter()
+        .any(|listed| listed.trim_end_matches('/').eq_ignore_ascii_case(origin));
+    let same_origin = host.is_some_and(|host| {
+        origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+    });
+    if allowed || same_origin {
+        Ok(())
+    } else {
+        Err(format!(
+            "Requests from web pages at `{}` are not accepted; add that origin to              http.allowed_origins to allow them.",
+            origin.chars().take(100).collect::<String>()
+        ))
+    }
+}
+
+/// `localhost`, `127.0.0.1`, `[::1]` and the rest of 127.0.0.0/8, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim();
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split_once(']').map_or(rest, |(inside, _)| inside)
+    } else {
+        host.rsplit_once(':')
+            .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+            .map_or(host, |(name, _)| name)
+    };
+    let name = name.trim_end_matches('.');
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 /// Only a JSON object is a request: serde alone would also read `["hi"]` as `{"message": "hi"}`.
@@ -283,7 +357,7 @@ async fn read_chat_request(
     let content_type_ok = request
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_none_or(is_json_content_type);
+        .is_some_and(is_json_content_type);
     let bytes = match Bytes::from_request(request, &()).await {
         Ok(bytes) => bytes,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -309,8 +383,14 @@ async fn read_chat_request(
         }
     };
     if !content_type_ok {
-        let reason = "Content-Type must be application/json.".to_owned();
-        return Err(Unacceptable::unprocessable("", reason));
+        // A browser can send a plain-text or form body to any address without asking first;
+        // only JSON needs a CORS preflight, which no other origin passes.
+        return Err(Unacceptable {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            outcome: Outcome::Invalid,
+            text: String::new(),
+            reason: "Content-Type must be application/json.".to_owned(),
+        });
     }
     let body = parse_chat_request(&bytes).map_err(|err| {
         let reason = if err.is_data() {
@@ -461,6 +541,33 @@ mod tests {
                 !is_json_content_type(&HeaderValue::from_static(bad)),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        for host in [
+            "localhost",
+            "localhost:8000",
+            "LOCALHOST.",
+            "127.0.0.1",
+            "127.0.0.1:8000",
+            "127.1.2.3:80",
+            "[::1]",
+            "[::1]:8000",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:8000",
+            "localhost.evil.example",
+            "10.0.0.2:8000",
+            "[::2]:8000",
+            "0.0.0.0:8000",
+            "",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
         }
     }
 

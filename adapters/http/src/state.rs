@@ -40,6 +40,8 @@ pub(crate) struct Shared {
     pub(crate) max_message_chars: usize,
     pub(crate) metrics: Option<MetricsRenderer>,
     pub(crate) metrics_public: bool,
+    /// Web origins (`https://dash.example.org`) whose pages may call `/chat`.
+    pub(crate) allowed_origins: Vec<String>,
     handler_timeout: Duration,
 }
 
@@ -117,6 +119,7 @@ impl AppState {
                 max_message_chars: config.max_message_chars,
                 metrics,
                 metrics_public: config.metrics_public,
+                allowed_origins: config.allowed_origins.clone(),
                 handler_timeout: HANDLER_TIMEOUT,
             }),
             limiters: Arc::new(Limiters::new(config.rate_limit)?),

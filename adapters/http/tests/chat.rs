@@ -332,22 +332,120 @@ async fn a_message_is_limited_in_characters_not_bytes() {
 }
 
 #[tokio::test]
-async fn a_non_json_content_type_is_422() {
+async fn a_body_that_is_not_declared_json_is_415() {
     let (app, handler) = router(Behaviour::Echo);
     let mut request = chat(Some(KEY), r#"{"message":"hi"}"#);
     request
         .headers_mut()
         .insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
     let response = send(&app, request).await;
-    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(response.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(response.detail().contains("Content-Type"));
     assert_eq!(handler.rejected().len(), 1);
 
-    // curl -d without -H sends form-urlencoded; FastAPI refused that too, but a missing
-    // Content-Type is read as JSON.
+    // A browser can post a body without a Content-Type and without asking first, so a missing
+    // one is refused too.
     let mut request = chat(Some(KEY), r#"{"message":"hi"}"#);
     request.headers_mut().remove(header::CONTENT_TYPE);
-    assert_eq!(send(&app, request).await.status, StatusCode::OK);
+    assert_eq!(
+        send(&app, request).await.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    assert_eq!(handler.rejected().len(), 2);
+    assert!(handler.handled().is_empty());
+}
+
+/// A keyless server on loopback, as a request from a web page would reach it.
+fn keyless_from_browser(host: &str, origin: Option<&str>) -> Request<Body> {
+    let mut request = request(
+        "POST",
+        "/chat",
+        "127.0.0.1:50000",
+        None,
+        r#"{"message":"hi"}"#,
+    );
+    request
+        .headers_mut()
+        .insert(header::HOST, host.parse().unwrap());
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert(header::ORIGIN, origin.parse().unwrap());
+    }
+    request
+}
+
+#[tokio::test]
+async fn a_keyless_server_answers_only_requests_addressed_to_loopback() {
+    let (app, handler) = router_with(Config::default(), Behaviour::Echo, None);
+    for host in ["evil.example", "evil.example:8000", "192.168.1.5:8000"] {
+        let response = send(&app, keyless_from_browser(host, None)).await;
+        assert_eq!(response.status, StatusCode::FORBIDDEN, "{host}");
+        assert!(
+            response.detail().contains("localhost"),
+            "{}",
+            response.detail()
+        );
+    }
+    let rejected = handler.rejected();
+    assert_eq!(rejected.len(), 3, "each refusal is audited");
+    assert!(
+        rejected
+            .iter()
+            .all(|(_, r)| matches!(r, Rejection::Forbidden { .. }) && r.outcome() == "unauthorized")
+    );
+    for host in [
+        "localhost:8000",
+        "127.0.0.1:8000",
+        "[::1]:8000",
+        "localhost",
+    ] {
+        let response = send(&app, keyless_from_browser(host, None)).await;
+        assert_eq!(response.status, StatusCode::OK, "{host}");
+    }
+    assert_eq!(handler.handled().len(), 4);
+}
+
+#[tokio::test]
+async fn pages_of_other_origins_are_refused_unless_listed() {
+    let config = Config {
+        allowed_origins: vec!["https://dash.example.org".into()],
+        ..Config::default()
+    };
+    let (app, handler) = router_with(config, Behaviour::Echo, None);
+    let foreign = keyless_from_browser("localhost:8000", Some("https://evil.example"));
+    let response = send(&app, foreign).await;
+    assert_eq!(response.status, StatusCode::FORBIDDEN);
+    assert!(
+        response.detail().contains("allowed_origins"),
+        "{}",
+        response.detail()
+    );
+    let null = keyless_from_browser("localhost:8000", Some("null"));
+    assert_eq!(send(&app, null).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(handler.rejected().len(), 2);
+
+    let same = keyless_from_browser("localhost:8000", Some("http://localhost:8000"));
+    assert_eq!(send(&app, same).await.status, StatusCode::OK);
+    let listed = keyless_from_browser("localhost:8000", Some("https://dash.example.org"));
+    assert_eq!(send(&app, listed).await.status, StatusCode::OK);
+    assert_eq!(handler.handled().len(), 2);
+
+    // With keys, the Host may be any name (a LAN address, a reverse proxy), but a foreign page
+    // is still refused.
+    let (app, _) = router(Behaviour::Echo);
+    let mut lan = chat(Some(KEY), r#"{"message":"hi"}"#);
+    lan.headers_mut()
+        .insert(header::HOST, "nas.lan:8000".parse().unwrap());
+    assert_eq!(send(&app, lan).await.status, StatusCode::OK);
+    let mut cross = chat(Some(KEY), r#"{"message":"hi"}"#);
+    cross
+        .headers_mut()
+        .insert(header::HOST, "nas.lan:8000".parse().unwrap());
+    cross
+        .headers_mut()
+        .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    assert_eq!(send(&app, cross).await.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -262,6 +262,9 @@ pub enum Rejection {
     RateLimited { retry_after_secs: u64 },
     /// The request itself was unacceptable (too large, malformed).
     Invalid { reason: String },
+    /// Turned away for where it came from rather than who sent it: a foreign `Host` on a keyless
+    /// server, or a web page of another origin. Audited as unauthorized, with the reason.
+    Forbidden { reason: String },
 }
 
 impl Rejection {
@@ -271,6 +274,7 @@ impl Rejection {
             Rejection::Unauthorized => "unauthorized",
             Rejection::RateLimited { .. } => "rate_limited",
             Rejection::Invalid { .. } => "invalid",
+            Rejection::Forbidden { .. } => "unauthorized",
         }
     }
 
@@ -281,7 +285,7 @@ impl Rejection {
             Rejection::RateLimited { retry_after_secs } => {
                 format!("Too many requests; try again in {retry_after_secs} s.")
             }
-            Rejection::Invalid { reason } => reason.clone(),
+            Rejection::Invalid { reason } | Rejection::Forbidden { reason } => reason.clone(),
         }
     }
 }

@@ -21,7 +21,7 @@ use super::{
     DockerHosts, clock, parse_time, rfc3339, secs_since, split, summary_name, unavailable,
 };
 use crate::tools::format::{bytes, duration_secs, percent, ratio_percent, round1};
-use crate::tools::redact::{closes_private_key, opens_private_key, redact_secrets};
+use crate::tools::redact::{KeyBlockTracker, REDACTED, is_key_material, redact_secrets};
 use crate::tools::{Tool, ToolError, ToolOutput, parse_arguments, schema_for};
 
 /// Most requests in flight to one engine at once (inspect and stats fan-outs).
@@ -33,6 +33,9 @@ pub const DEFAULT_LOG_LINES: u32 = 50;
 const FILTER_SCAN_LINES: u32 = 10_000;
 /// Longest log line kept, in characters.
 const MAX_LINE_CHARS: usize = 1_000;
+/// Lines read before the requested window, so that a private key that starts above it is seen
+/// starting and its body hidden (an RSA-4096 key is about 50 lines).
+const KEY_CONTEXT_LINES: u32 = 64;
 /// Default and longest `docker_events` window.
 const DEFAULT_EVENTS_WINDOW: &str = "24h";
 const MAX_EVENTS_WINDOW: Duration = Duration::from_secs(31 * 86_400);
@@ -445,14 +448,14 @@ pub struct ContainerDetails(pub(crate) Arc<DockerHosts>);
 
 /// Health-check output is container output: bounded and redacted.
 fn health_output(output: &str) -> String {
-    let trimmed = output.trim();
-    let short: String = trimmed.chars().take(200).collect();
-    let short = if trimmed.chars().count() > 200 {
+    // Redacted whole before it is cut, so a secret split by the cut is still recognised.
+    let redacted = redact_secrets(output.trim());
+    let short: String = redacted.chars().take(200).collect();
+    if redacted.chars().count() > 200 {
         short + "…"
     } else {
         short
-    };
-    redact_secrets(&short).into_owned()
+    }
 }
 
 fn details(name: &str, host: Option<&str>, inspect: &ContainerInspectResponse) -> ToolOutput {
@@ -1163,11 +1166,18 @@ pub fn parse_since(since: &str) -> Result<Duration, ToolError> {
 }
 
 /// Splits Docker's frames into lines, takes off the timestamps, hides private-key bodies and
-/// other secrets, and bounds each line.
+/// other secrets, and bounds each line. A key whose start lies before the first line read is
+/// still hidden: its end marker shows that the lines before it were key material.
 pub fn log_lines(chunks: &[super::client::LogChunk]) -> Vec<LogLine> {
-    let mut lines = Vec::new();
-    // Per stream, so an interleaved stdout line cannot end a key that stderr opened.
-    let mut in_key: HashMap<&'static str, bool> = HashMap::new();
+    /// Per stream, so an interleaved stdout line cannot end a key that stderr opened.
+    #[derive(Default)]
+    struct Stream {
+        tracker: KeyBlockTracker,
+        /// This stream's lines so far, and whether each could be key material.
+        seen: Vec<(usize, bool)>,
+    }
+    let mut lines: Vec<LogLine> = Vec::new();
+    let mut streams: HashMap<&'static str, Stream> = HashMap::new();
     for chunk in chunks {
         let text = String::from_utf8_lossy(&chunk.bytes);
         for raw in text.split('\n') {
@@ -1181,23 +1191,27 @@ pub fn log_lines(chunks: &[super::client::LogChunk]) -> Vec<LogLine> {
                 }
                 _ => (None, raw),
             };
-            let inside = in_key.entry(chunk.stream).or_insert(false);
-            let shown = if *inside {
-                if closes_private_key(message) {
-                    *inside = false;
+            let stream = streams.entry(chunk.stream).or_default();
+            let tracked = stream.tracker.line(message);
+            if tracked.hide_earlier {
+                for &(index, key_material) in stream.seen.iter().rev() {
+                    if !key_material {
+                        break;
+                    }
+                    lines[index].text = REDACTED.to_owned();
                 }
-                "[REDACTED]".to_owned()
+            }
+            let shown = if tracked.text.chars().count() > MAX_LINE_CHARS {
+                tracked
+                    .text
+                    .chars()
+                    .take(MAX_LINE_CHARS)
+                    .collect::<String>()
+                    + "…"
             } else {
-                if opens_private_key(message) {
-                    *inside = true;
-                }
-                redact_secrets(message).into_owned()
+                tracked.text
             };
-            let shown = if shown.chars().count() > MAX_LINE_CHARS {
-                shown.chars().take(MAX_LINE_CHARS).collect::<String>() + "…"
-            } else {
-                shown
-            };
+            stream.seen.push((lines.len(), is_key_material(message)));
             lines.push(LogLine {
                 time,
                 stream: chunk.stream,
@@ -1255,7 +1269,7 @@ impl Tool for ContainerLogs {
             tail: Some(if filter.is_some() {
                 FILTER_SCAN_LINES
             } else {
-                wanted
+                wanted + KEY_CONTEXT_LINES
             }),
             since_unix: since.map(|d| {
                 Utc::now().timestamp() - i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2)
@@ -1956,7 +1970,7 @@ mod tests {
         assert!(texts[2].contains("[REDACTED]"), "{}", texts[2]);
         assert_eq!(texts[3], "interleaved");
         assert_eq!(texts[4], "[REDACTED]");
-        assert_eq!(texts[5], "[REDACTED]");
+        assert_eq!(texts[5], "[REDACTED] -----END PRIVATE KEY-----");
         assert_eq!(texts[6], "no timestamp here");
         assert_eq!(lines[6].time, None);
         assert!(!texts.concat().contains("MIIEvQ"));
