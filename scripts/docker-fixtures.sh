@@ -20,6 +20,8 @@ IMAGE="local/busybox"
 LABEL="homelab-test=fixture"
 # Extra idle containers for benchmarks (e.g. FIXTURE_EXTRA=43 gives 50 containers in all).
 EXTRA="${FIXTURE_EXTRA:-0}"
+# The secret samples the `leaky` fixture prints, mounted read-only.
+SECRETS="$(cd "$(dirname "$0")/.." && pwd)/tests/secrets"
 
 say() { echo "docker-fixtures: $*" >&2; }
 dk() { docker -H "$HOST" "$@"; }
@@ -141,6 +143,14 @@ create_fixtures() {
         echo "chatty: warning on stderr" >&2
         echo "token=s3cr3t-token-value on stderr" >&2
         exec sleep 86400'
+    # Secrets in the formats real containers print them (tests/secrets/corpus.txt), a private
+    # key whose last 20 lines start inside it, a label with an htpasswd hash and a health check
+    # whose output holds a password: none of it may come back unredacted (tests/docker.rs).
+    run --name leaky -v "$SECRETS:/secrets:ro" \
+        --label 'traefik.http.middlewares.auth.basicauth.users=admin:$apr1$H6uskkkW$MK074IgXLP6ewTrSuBkTrqE8wj/' \
+        --label 'com.example.db.password=MK085mysqlroot' \
+        --health-cmd 'echo "OK: connected as admin with password MK082Hc-pw1"' --health-interval 1s --health-retries 1 \
+        "$IMAGE" sh -c 'cat /secrets/corpus.txt /secrets/private-key.log; exec sleep 86400'
     for i in $(seq 1 "$EXTRA"); do
         run --name "idle-$i" "$IMAGE" sleep 86400
     done
@@ -174,6 +184,7 @@ wait_for() {
 settle() {
     wait_for "plex healthy" '{{.State.Health.Status}}' plex healthy
     wait_for "sonarr unhealthy" '{{.State.Health.Status}}' sonarr unhealthy
+    wait_for "leaky healthy" '{{.State.Health.Status}}' leaky healthy
     wait_for "backup exited" '{{.State.Status}} {{.State.ExitCode}}' backup "exited 0"
     wait_for "importer exited" '{{.State.Status}} {{.State.ExitCode}}' importer "exited 3"
     for _ in $(seq 1 150); do

@@ -236,6 +236,113 @@ fn check_config_masks_secrets_and_reads_legacy_names() {
     assert!(stdout.contains("requests = 7"), "{stdout}");
 }
 
+/// Every secret that can come from a file, through the binary: read, used, and shown masked
+/// exactly like one set directly.
+#[test]
+fn check_config_reads_every_secret_file_and_masks_it() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.dir.path();
+    let files = [
+        (
+            "DISCORD_TOKEN_FILE",
+            "discord.token",
+            "discord-token-from-file",
+        ),
+        (
+            "MATRIX_PASSWORD_FILE",
+            "matrix.password",
+            "matrix-password-from-file",
+        ),
+        (
+            "MATRIX_ACCESS_TOKEN_FILE",
+            "matrix.token",
+            "matrix-token-from-file",
+        ),
+        (
+            "HOMELAB_MATRIX__STORE_PASSPHRASE_FILE",
+            "matrix.passphrase",
+            "matrix-passphrase-from-file",
+        ),
+        ("API_KEY_FILE", "api.key", "api-key-from-file"),
+        ("GROQ_API_KEY_FILE", "groq.key", "groq-key-from-file"),
+    ];
+    let mut command = sandbox.command(&["check-config"]);
+    for (env, file, value) in files {
+        std::fs::write(dir.join(file), format!("{value}\n")).unwrap();
+        command.env(env, dir.join(file));
+    }
+    std::fs::write(dir.join("ops.key"), "ops-key-from-file\n").unwrap();
+    let output = command
+        .env(
+            "HOMELAB_HTTP__API_KEYS",
+            format!(
+                "[{{name=\"ops\",key_file=\"{}\"}}]",
+                dir.join("ops.key").display()
+            ),
+        )
+        .env("HOMELAB_DISCORD__ALLOWED_USERS", "[42]")
+        .env(
+            "MATRIX_HOMESERVER",
+            "https://bot:hunter2@matrix.example.org",
+        )
+        .env("MATRIX_USER", "@bot:example.org")
+        .env("HOMELAB_MATRIX__ALLOWED_USERS", "[\"@me:example.org\"]")
+        .env("HOMELAB_MATRIX__STORE_PATH", dir.join("store"))
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!shown.contains("from-file"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    for line in [
+        "token = \"***\"",
+        "password = \"***\"",
+        "access_token = \"***\"",
+        "store_passphrase = \"***\"",
+        "api_key = \"***\"",
+        "groq_api_key = \"***\"",
+        "key = \"***\"",
+    ] {
+        assert!(shown.contains(line), "{line} missing from\n{shown}");
+    }
+    assert!(
+        shown.contains("https://bot:***@matrix.example.org"),
+        "{shown}"
+    );
+    assert!(shown.contains("LLM provider in use: Groq"), "{shown}");
+
+    // A named key whose file cannot be read stops the program instead of serving without it.
+    let output = sandbox
+        .command(&["check-config"])
+        .env(
+            "HOMELAB_HTTP__API_KEYS",
+            "[{name=\"ops\",key_file=\"/nonexistent/ops\"}]",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("http.api_keys.0.key_file"));
+}
+
+#[test]
+fn secrets_from_the_environment_are_taken_verbatim() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .command(&["check-config"])
+        .env("API_KEY", "true")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "API_KEY=true is a key, not a boolean: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn the_default_config_file_is_read_from_the_working_directory() {
     let sandbox = Sandbox::new();

@@ -107,6 +107,15 @@ fn the_unit_and_image_are_hardened() {
     ] {
         assert!(UNIT.contains(setting), "the systemd unit lacks {setting}");
     }
+    // The docker group is root-equivalent; the unit reads Docker through the GET-only proxy.
+    assert!(
+        !UNIT
+            .lines()
+            .any(|l| l.starts_with("SupplementaryGroups") && l.contains("docker")),
+        "the unit must not join the docker group"
+    );
+    assert!(UNIT.contains("Environment=DOCKER_HOST=tcp://127.0.0.1:2375"));
+    assert!(UNIT.contains("POST=0"));
     assert!(
         DOCKERFILE.contains("USER "),
         "the image must not run as root"

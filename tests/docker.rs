@@ -476,6 +476,91 @@ mod real_daemon {
         assert!(err.to_string().contains("not a duration"), "{err}");
     }
 
+    /// Every marker of the secrets the `leaky` fixture prints, labels and health-checks.
+    fn leaky_markers() -> Vec<String> {
+        let corpus = include_str!("secrets/corpus.txt");
+        let marker = regex::Regex::new(r"MK\d{3}").unwrap();
+        let mut markers: Vec<String> = corpus
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .flat_map(|l| marker.find_iter(l).map(|m| m.as_str().to_owned()))
+            .collect();
+        markers.extend((0..26).map(|n| format!("KEYBODY{n:02}")));
+        markers.push("KEYTAILMK999".to_owned());
+        assert!(markers.len() >= 100, "{}", markers.len());
+        markers
+    }
+
+    fn assert_no_marker(rendering: &str, what: &str) {
+        let left: Vec<String> = leaky_markers()
+            .into_iter()
+            .filter(|m| rendering.contains(m.as_str()))
+            .collect();
+        assert!(left.is_empty(), "{what} shows {left:?}:\n{rendering}");
+    }
+
+    #[tokio::test]
+    async fn a_container_that_prints_secrets_shows_none_of_them() {
+        let Some(host) = proxied_host() else { return };
+        let registry = registry_at(&host);
+        for arguments in [
+            json!({"name": "leaky", "lines": 20}),
+            json!({"name": "leaky", "lines": 25}),
+            json!({"name": "leaky"}),
+            json!({"name": "leaky", "lines": 500}),
+            json!({"name": "leaky", "filter": "MK"}),
+        ] {
+            let logs = call(&registry, "container_logs", arguments.clone()).await;
+            assert_no_marker(&logs.text, &format!("logs {arguments}"));
+            assert_no_marker(&logs.data.to_string(), &format!("logs data {arguments}"));
+        }
+        // The last 20 lines start inside the key: what shows is the end marker and the line
+        // after it, never the key body.
+        let tail = call(
+            &registry,
+            "container_logs",
+            json!({"name": "leaky", "lines": 20}),
+        )
+        .await;
+        assert!(tail.text.contains("listening on :8443"), "{}", tail.text);
+        assert!(
+            tail.text.contains("-----END RSA PRIVATE KEY-----"),
+            "{}",
+            tail.text
+        );
+
+        let details = call(&registry, "container_details", json!({"name": "leaky"})).await;
+        assert!(
+            details.data.to_string().contains("basicauth"),
+            "{}",
+            details.data
+        );
+        assert_no_marker(&details.text, "details");
+        assert_no_marker(&details.data.to_string(), "details data");
+        let listed = call(&registry, "list_containers", json!({"all": true})).await;
+        assert_no_marker(&listed.text, "list");
+        assert_no_marker(&listed.data.to_string(), "list data");
+        let events = call(&registry, "docker_events", json!({"since": "1h"})).await;
+        assert_no_marker(&events.text, "events");
+        assert_no_marker(&events.data.to_string(), "events data");
+
+        // Through the binary: the reply and its audit line.
+        let dir = tempfile::tempdir().unwrap();
+        let output = binary(
+            &host,
+            dir.path(),
+            &[
+                "ask",
+                "--json",
+                "show the last 20 lines of the logs of leaky",
+            ],
+        );
+        assert_no_marker(&String::from_utf8_lossy(&output.stdout), "ask --json");
+        let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+        assert_eq!(audit.lines().count(), 1);
+        assert_no_marker(&audit, "the audit line");
+    }
+
     #[tokio::test]
     async fn container_stats_sample_running_containers() {
         let Some(host) = proxied_host() else { return };

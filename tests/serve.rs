@@ -153,6 +153,147 @@ async fn serve_requires_the_api_key_when_one_is_set() {
     assert_eq!(audit[1]["user_id"], "default");
 }
 
+/// POSTs `message` to `/chat` with `key`, continuing `conversation` if given.
+async fn ask(
+    server: &Server,
+    key: &str,
+    message: &str,
+    conversation: Option<&str>,
+) -> (u16, Value) {
+    let mut body = serde_json::json!({"message": message});
+    if let Some(id) = conversation {
+        body["conversation_id"] = Value::from(id);
+    }
+    let response = client()
+        .post(format!("{}/chat", server.base))
+        .header("X-API-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_named_key_read_from_its_file_is_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ops.key"), "ops-key-from-file\n").unwrap();
+    let keys = format!(
+        "[{{name=\"ops\",key_file=\"{}\"}}]",
+        dir.path().join("ops.key").display()
+    );
+    let server = start(dir.path(), &[("HOMELAB_HTTP__API_KEYS", &keys)]).await;
+    let denied = client()
+        .post(format!("{}/chat", server.base))
+        .json(&serde_json::json!({"message": "memory?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        denied.status(),
+        401,
+        "a loopback server with a key file needs the key"
+    );
+    let (status, _) = ask(&server, "ops-key-from-file", "memory?", None).await;
+    assert_eq!(status, 200);
+    let audit = server.serve.audit();
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[0]["outcome"], "unauthorized");
+    assert_eq!(audit[1]["user_id"], "ops");
+    assert!(!server.serve.log().contains("ops-key-from-file"));
+}
+
+#[tokio::test]
+async fn two_callers_with_the_same_conversation_id_never_share_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = "[{name=\"alice\",key=\"alice-key-0001\"},{name=\"bob\",key=\"bob-key-0002\"}]";
+    let server = start(dir.path(), &[("HOMELAB_HTTP__API_KEYS", keys)]).await;
+    let (_, first) = ask(&server, "alice-key-0001", "what is the memory usage?", None).await;
+    let id = first["conversation_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        first["tool_calls_made"],
+        serde_json::json!(["memory_usage"])
+    );
+
+    // Bob sends alice's id: he starts fresh, so "and now?" has no subject to continue.
+    let (status, bob) = ask(&server, "bob-key-0002", "and now?", Some(&id)).await;
+    assert_eq!(status, 200);
+    assert_ne!(
+        bob["tool_calls_made"],
+        serde_json::json!(["memory_usage"]),
+        "{bob}"
+    );
+    assert!(
+        !bob["message"].as_str().unwrap().contains("Memory"),
+        "{bob}"
+    );
+
+    // Alice's own follow-up still continues her conversation.
+    let (_, again) = ask(&server, "alice-key-0001", "and now?", Some(&id)).await;
+    assert_eq!(again["conversation_id"], id.as_str());
+    assert_eq!(
+        again["tool_calls_made"],
+        serde_json::json!(["memory_usage"]),
+        "{again}"
+    );
+}
+
+#[tokio::test]
+async fn a_keyless_server_answers_only_requests_addressed_to_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]).await;
+    let port = server.base.rsplit(':').next().unwrap().to_owned();
+    let send = |host: String| {
+        client()
+            .post(format!("{}/chat", server.base))
+            .header("Host", host)
+            .json(&serde_json::json!({"message": "memory?"}))
+            .send()
+    };
+    let foreign = send("evil.example".to_owned()).await.unwrap();
+    assert_eq!(foreign.status(), 403);
+    let detail: Value = foreign.json().await.unwrap();
+    assert!(
+        detail["detail"].as_str().unwrap().contains("localhost"),
+        "{detail}"
+    );
+    let audit = server.serve.audit();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0]["outcome"], "unauthorized");
+
+    let local = send(format!("localhost:{port}")).await.unwrap();
+    assert_eq!(local.status(), 200);
+    assert_eq!(server.serve.audit().len(), 2);
+
+    // A page of another origin, even when addressed to localhost.
+    let cross = client()
+        .post(format!("{}/chat", server.base))
+        .header("Origin", "https://evil.example")
+        .json(&serde_json::json!({"message": "memory?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    // And a body a browser could send without asking first.
+    let form = client()
+        .post(format!("{}/chat", server.base))
+        .header("Content-Type", "text/plain")
+        .body("{\"message\": \"memory?\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
+    assert_eq!(server.serve.audit().len(), 4, "every refusal is audited");
+
+    // The audit log is private to the service's user.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("audit.jsonl"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
 #[test]
 fn serve_refuses_a_public_bind_without_a_key() {
     let dir = tempfile::tempdir().unwrap();

@@ -213,10 +213,13 @@ async fn serve_posts_an_alert_to_the_notify_channel_once() {
             })
             .collect::<Vec<_>>()
     };
+    let token_file = dir.path().join("discord.token");
+    std::fs::write(&token_file, format!("{}\n", fake::TOKEN)).unwrap();
     let mut serve = Serve::start(
         dir.path(),
         &[
-            ("DISCORD_TOKEN", fake::TOKEN.to_owned()),
+            // The token from a file, as deploy/.env.example documents it.
+            ("DISCORD_TOKEN_FILE", token_file.display().to_string()),
             ("HOMELAB_DISCORD__API_BASE", fake.base_url()),
             (
                 "HOMELAB_DISCORD__ALLOWED_USERS",

@@ -46,12 +46,15 @@ async fn serve_joins_answers_in_plain_and_encrypted_rooms_and_runs_nothing_for_s
     let mallory = Human::new(&hs, &secret, "mallory").await;
     let dir = tempfile::tempdir().unwrap();
     let missing_docker = format!("unix://{}/no-docker.sock", dir.path().display());
+    let password_file = dir.path().join("matrix.password");
+    std::fs::write(&password_file, format!("{}\n", bot.account.password)).unwrap();
     let mut serve = Serve::start(
         dir.path(),
         &[
             ("MATRIX_HOMESERVER", hs.clone()),
             ("MATRIX_USER", bot.user_id().to_string()),
-            ("MATRIX_PASSWORD", bot.account.password.clone()),
+            // The password from a file, as deploy/.env.example documents it.
+            ("MATRIX_PASSWORD_FILE", password_file.display().to_string()),
             (
                 "HOMELAB_MATRIX__ALLOWED_USERS",
                 format!("[\"{}\"]", alice.user_id()),
@@ -205,4 +208,53 @@ async fn serve_joins_answers_in_plain_and_encrypted_rooms_and_runs_nothing_for_s
 /// Sends `body` as a text message and returns its event ID.
 async fn ask(room: &Room, body: &str) -> matrix_sdk::ruma::OwnedEventId {
     room.send(text(body)).await.unwrap().response.event_id
+}
+
+/// The access token and the store passphrase from files: the bot signs in with the token (no
+/// password anywhere), and the store it makes can only be opened with that passphrase.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_signs_in_with_an_access_token_and_a_store_passphrase_from_files() {
+    let Some((hs, secret)) = fixture() else {
+        return;
+    };
+    let bot = BotAccount::new(&hs, &secret).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("matrix.token");
+    std::fs::write(&token_file, format!("{}\n", bot.account.access_token)).unwrap();
+    let passphrase_file = dir.path().join("matrix.passphrase");
+    std::fs::write(&passphrase_file, "store-passphrase-from-file\n").unwrap();
+    let env = |with_passphrase: bool| {
+        let mut env = vec![
+            ("MATRIX_HOMESERVER", hs.clone()),
+            ("MATRIX_USER", bot.user_id().to_string()),
+            ("MATRIX_ACCESS_TOKEN_FILE", token_file.display().to_string()),
+            (
+                "HOMELAB_MATRIX__ALLOWED_USERS",
+                "[\"@nobody:example.org\"]".to_owned(),
+            ),
+            (
+                "HOMELAB_MATRIX__STORE_PATH",
+                bot.store_path().display().to_string(),
+            ),
+            ("HOMELAB_DOCKER__ENABLED", "false".to_owned()),
+        ];
+        if with_passphrase {
+            env.push((
+                "HOMELAB_MATRIX__STORE_PASSPHRASE_FILE",
+                passphrase_file.display().to_string(),
+            ));
+        }
+        env
+    };
+    let mut serve = Serve::start(dir.path(), &env(true));
+    serve.wait_for_log("matrix bot is answering", STARTUP).await;
+    assert!(serve.terminate(STARTUP).await.success());
+    assert!(!serve.log().contains(&bot.account.access_token));
+
+    // Without the passphrase the same store cannot be read: the file's passphrase was used.
+    let mut again = Serve::start(dir.path(), &env(false));
+    again
+        .wait_for_log("another matrix.store_passphrase", STARTUP)
+        .await;
+    again.terminate(STARTUP).await;
 }

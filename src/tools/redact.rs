@@ -339,8 +339,15 @@ fn is_random_token(token: &str) -> bool {
     let lower = bytes.iter().filter(|b| b.is_ascii_lowercase()).count();
     let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
     let slashes = bytes.iter().filter(|&&b| b == b'/').count();
-    if token.starts_with('/') || slashes > 2 {
-        return false; // a path
+    // A path: `tmpAbC12/no-docker`, `lib/x86_64-linux-gnu`; base64 has `/` but no `-`, `_` or
+    // whole lower-case words between its slashes.
+    let path_like = slashes > 0
+        && token.split('/').any(|segment| {
+            segment.contains(['-', '_'])
+                || (segment.len() >= 3 && segment.bytes().all(|b| b.is_ascii_lowercase()))
+        });
+    if token.starts_with('/') || slashes > 2 || path_like {
+        return false;
     }
     // Public material: SSH public keys (`AAAAC3NzaC1…`), subresource-integrity hashes
     // (`sha512-…`), hex of any length (ids, digests, checksums; a bare hex key is caught by
@@ -1110,6 +1117,7 @@ mod tests {
             "max_tokens=1024 token_count=12 API_KEY_FILE=/run/secrets/api_key",
             "docker ps -a --filter status=exited; ports -p8080:80 -p 443:443",
             "uuid 123e4567-e89b-12d3-a456-426614174000 ok",
+            "no socket at /tmp/.tmpAbC12x/no-docker.sock; see /var/lib/docker/Vol2Xq9/data-dir",
         ] {
             assert!(
                 matches!(redact_secrets(text), Cow::Borrowed(_)),

@@ -116,7 +116,16 @@ async fn restore(
         .matrix_auth()
         .restore_session(stored.session, RoomLoadSettings::default())
         .await
-        .map_err(|err| Error::Login(format!("cannot restore the stored session: {err}")))?;
+        .map_err(|err| {
+            // An encrypted store read without its passphrase (or with another) opens, but its
+            // contents do not decode.
+            let hint = if err.to_string().contains("crypto store") {
+                " (was the store made with another matrix.store_passphrase?)"
+            } else {
+                ""
+            };
+            Error::Login(format!("cannot restore the stored session: {err}{hint}"))
+        })?;
     // Restoring is local; ask the server once so that a revoked token fails here, clearly,
     // rather than as an endless sync error.
     match client.whoami().await {
