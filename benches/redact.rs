@@ -6,7 +6,7 @@
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use homelab_assistant::tools::docker::client::LogChunk;
-use homelab_assistant::tools::docker::tools::log_lines;
+use homelab_assistant::tools::docker::log_lines;
 use homelab_assistant::tools::redact::redact_line;
 
 fn main() {

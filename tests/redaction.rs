@@ -22,7 +22,7 @@ use homelab_assistant::llm::tool_loop::ToolCallingAnswerer;
 use homelab_assistant::orchestrator::Orchestrator;
 use homelab_assistant::secret::Secret;
 use homelab_assistant::tools::docker::client::LogChunk;
-use homelab_assistant::tools::docker::tools::log_lines;
+use homelab_assistant::tools::docker::log_lines;
 use homelab_assistant::tools::redact::redact_secrets;
 use homelab_assistant::tools::{Tool, ToolError, ToolOutput, ToolRegistry};
 use homelab_port::{ChatHandler, Inbound, Origin, Platform};

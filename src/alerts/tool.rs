@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{AlertError, AlertEvaluator, Report, Severity};
 use crate::tools::system::NoArguments;
-use crate::tools::{Tool, ToolError, ToolOutput, parse_arguments, schema_for};
+use crate::tools::{ToolError, ToolOutput, TypedTool, names};
 
 /// The tool's name, which the offline answerer, `/alerts` and the watcher call.
 pub const TOOL_NAME: &str = "active_alerts";
@@ -18,21 +18,16 @@ pub const TOOL_NAME: &str = "active_alerts";
 pub struct ActiveAlerts(pub Arc<AlertEvaluator>);
 
 #[async_trait]
-impl Tool for ActiveAlerts {
-    fn name(&self) -> &'static str {
-        TOOL_NAME
-    }
+impl TypedTool for ActiveAlerts {
+    const NAME: &'static str = names::ACTIVE_ALERTS;
+    type Args = NoArguments;
     fn description(&self) -> &'static str {
         "Current health alerts, worst first: disks filling up, low memory, swap pressure, \
          sustained load, high temperatures, unhealthy, crash-looping, failed or OOM-killed \
          containers, an unreachable Docker engine. Each with its figure and since when; or \
          \"all healthy\" with the key figures. Answers \"any problems?\"."
     }
-    fn parameters(&self) -> Value {
-        schema_for::<NoArguments>()
-    }
-    async fn run(&self, arguments: Value) -> Result<ToolOutput, ToolError> {
-        let NoArguments {} = parse_arguments(arguments)?;
+    async fn run(&self, _: NoArguments) -> Result<ToolOutput, ToolError> {
         let report = self
             .0
             .report()
@@ -119,6 +114,7 @@ mod tests {
     use super::*;
     use crate::alerts::{Alert, ContainerCounts, DiskFigure, Figures};
     use crate::config::AlertsConfig;
+    use crate::tools::Tool;
     use crate::tools::sampler::Sampler;
     use crate::tools::system::tests::sample_snapshot;
     use chrono::DateTime;
@@ -219,7 +215,7 @@ mod tests {
             Vec::new(),
         );
         let tool = ActiveAlerts(Arc::new(evaluator));
-        let out = tool.run(json!({})).await.unwrap();
+        let out = Tool::run(&tool, json!({})).await.unwrap();
         // The sample host's pool is 91 % full.
         assert_eq!(out.data["alerts"][0]["id"], "disk:/mnt/tank");
         assert!(
@@ -232,6 +228,6 @@ mod tests {
             "{}",
             out.text
         );
-        assert!(tool.run(json!({"rm": true})).await.is_err());
+        assert!(Tool::run(&tool, json!({"rm": true})).await.is_err());
     }
 }

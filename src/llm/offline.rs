@@ -761,7 +761,7 @@ fn wanted_lines(words: &[String]) -> Option<u32> {
         (matches!(next, Some("lines" | "line" | "entries"))
             || matches!(before, Some("last" | "tail" | "latest"))
                 && !next.is_some_and(is_time_unit))
-        .then(|| n.clamp(1, crate::tools::docker::tools::MAX_LOG_LINES))
+        .then(|| n.clamp(1, crate::tools::docker::logs::MAX_LOG_LINES))
     })
 }
 
@@ -784,7 +784,7 @@ fn wanted_window(words: &[String]) -> Option<String> {
     for (i, w) in words.iter().enumerate() {
         if w == "since"
             && let Some(next) = words.get(i + 1)
-            && crate::tools::docker::tools::parse_since(next).is_ok()
+            && crate::tools::docker::parse_since(next).is_ok()
         {
             return Some(next.clone());
         }

@@ -4,6 +4,7 @@
 
 pub mod docker;
 pub mod format;
+pub mod names;
 pub mod redact;
 pub mod sampler;
 pub mod system;
@@ -78,6 +79,38 @@ pub trait Tool: Send + Sync {
     fn parameters(&self) -> Value;
     /// Runs with arguments already known to be a JSON object.
     async fn run(&self, arguments: Value) -> Result<ToolOutput, ToolError>;
+}
+
+/// A tool written against its own argument type: the schema an LLM sees is derived from that
+/// type, and arguments are parsed into it (unknown fields and wrong types are errors) before the
+/// tool's code runs. Every tool of the assistant is one; the blanket impl makes it a [`Tool`].
+#[async_trait]
+pub trait TypedTool: Send + Sync + 'static {
+    /// The tool's name, from [`names`].
+    const NAME: &'static str;
+    /// The arguments object; `#[serde(deny_unknown_fields)]` so a misspelt argument is refused.
+    type Args: DeserializeOwned + JsonSchema + Send;
+    /// One or two sentences telling an LLM when to use it.
+    fn description(&self) -> &'static str;
+    /// Runs with arguments that already parsed.
+    async fn run(&self, args: Self::Args) -> Result<ToolOutput, ToolError>;
+}
+
+#[async_trait]
+impl<T: TypedTool> Tool for T {
+    fn name(&self) -> &'static str {
+        T::NAME
+    }
+    fn description(&self) -> &'static str {
+        TypedTool::description(self)
+    }
+    fn parameters(&self) -> Value {
+        schema_for::<T::Args>()
+    }
+    async fn run(&self, arguments: Value) -> Result<ToolOutput, ToolError> {
+        let args = parse_arguments::<T::Args>(arguments)?;
+        TypedTool::run(self, args).await
+    }
 }
 
 /// The outcome of one call through the registry, with what the audit log needs.

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::format::{bytes, duration_secs, percent, rate, ratio_percent, round1, usage};
 use super::sampler::{MAX_PROCESSES, Sampler, Snapshot};
-use super::{Tool, ToolError, ToolOutput, parse_arguments, schema_for};
+use super::{Tool, ToolError, ToolOutput, TypedTool, names};
 
 /// All system tools over one sampler.
 pub fn tools(sampler: &Sampler) -> Vec<Arc<dyn Tool>> {
@@ -42,19 +42,14 @@ pub struct NoArguments {}
 pub struct SystemOverview(Sampler);
 
 #[async_trait]
-impl Tool for SystemOverview {
-    fn name(&self) -> &'static str {
-        "system_overview"
-    }
+impl TypedTool for SystemOverview {
+    const NAME: &'static str = names::SYSTEM_OVERVIEW;
+    type Args = NoArguments;
     fn description(&self) -> &'static str {
         "Overall health of the host: hostname, OS, kernel, uptime, load average, CPU %, memory, \
          swap, the fullest filesystem and the hottest temperature sensor."
     }
-    fn parameters(&self) -> Value {
-        schema_for::<NoArguments>()
-    }
-    async fn run(&self, arguments: Value) -> Result<ToolOutput, ToolError> {
-        let NoArguments {} = parse_arguments(arguments)?;
+    async fn run(&self, _: NoArguments) -> Result<ToolOutput, ToolError> {
         Ok(overview(&*snapshot(&self.0).await?))
     }
 }
@@ -149,18 +144,13 @@ pub struct CpuArguments {
 pub struct CpuUsage(Sampler);
 
 #[async_trait]
-impl Tool for CpuUsage {
-    fn name(&self) -> &'static str {
-        "cpu_usage"
-    }
+impl TypedTool for CpuUsage {
+    const NAME: &'static str = names::CPU_USAGE;
+    type Args = CpuArguments;
     fn description(&self) -> &'static str {
         "Current CPU usage in percent, total and per core, with the 1/5/15-minute load average."
     }
-    fn parameters(&self) -> Value {
-        schema_for::<CpuArguments>()
-    }
-    async fn run(&self, arguments: Value) -> Result<ToolOutput, ToolError> {
-        let args: CpuArguments = parse_arguments(arguments)?;
+    async fn run(&self, args: CpuArguments) -> Result<ToolOutput, ToolError> {
         let s = snapshot(&self.0).await?;
         let per_core = args.per_core.unwrap_or(true);
         let mut text = format!(
@@ -206,18 +196,13 @@ impl Tool for CpuUsage {
 pub struct MemoryUsage(Sampler);
 
 #[async_trait]
-impl Tool for MemoryUsage {
-    fn name(&self) -> &'static str {
-        "memory_usage"
-    }
+impl TypedTool for MemoryUsage {
+    const NAME: &'static str = names::MEMORY_USAGE;
+    type Args = NoArguments;
     fn description(&self) -> &'static str {
         "Memory (RAM) and swap: total, used, available, in bytes and percent."
     }
-    fn parameters(&self) -> Value {
-        schema_for::<NoArguments>()
-    }
-    async fn run(&self, arguments: Value) -> Result<ToolOutput, ToolError> {
-        let NoArguments {} = parse_arguments(arguments)?;
+    async fn run(&self, _: NoArguments) -> Result<ToolOutput, ToolError> {
         let s = snapshot(&self.0).await?;
         let m = &s.memory;
         let mut text = format!(
@@ -260,19 +245,14 @@ pub struct DiskArguments {
 pub struct DiskUsage(Sampler);
 
 #[async_trait]
-impl Tool for DiskUsage {
-    fn name(&self) -> &'static str {
-        "disk_usage"
-    }
+impl TypedTool for DiskUsage {
+    const NAME: &'static str = names::DISK_USAGE;
+    type Args = DiskArguments;
     fn description(&self) -> &'static str {
         "Usage of every real filesystem (pools, datasets, disks) and configured extra paths: size, \
          used, available and percent used. Optionally filtered by mount point or device."
     }
-    fn parameters(&self) -> Value {
-        schema_for::<DiskArguments>()
-    }
-    async fn run(&self, arguments: Value) -> Result<ToolOutput, ToolError> {
-        let args: DiskArguments = parse_arguments(arguments)?;
+    async fn run(&self, args: DiskArguments) -> Result<ToolOutput, ToolError> {
         let s = snapshot(&self.0).await?;
         let filter = args
             .filter
@@ -358,18 +338,13 @@ pub struct ProcessArguments {
 pub struct TopProcesses(Sampler);
 
 #[async_trait]
-impl Tool for TopProcesses {
-    fn name(&self) -> &'static str {
-        "top_processes"
-    }
+impl TypedTool for TopProcesses {
+    const NAME: &'static str = names::TOP_PROCESSES;
+    type Args = ProcessArguments;
     fn description(&self) -> &'static str {
         "The processes using the most CPU or memory (names and PIDs only), 1 to 25 of them."
     }
-    fn parameters(&self) -> Value {
-        schema_for::<ProcessArguments>()
-    }
-    async fn run(&self, arguments: Value) -> Result<ToolOutput, ToolError> {
-        let args: ProcessArguments = parse_arguments(arguments)?;
+    async fn run(&self, args: ProcessArguments) -> Result<ToolOutput, ToolError> {
         let limit = args.limit.unwrap_or(10) as usize;
         if !(1..=MAX_PROCESSES).contains(&limit) {
             return Err(ToolError::InvalidArguments(format!(
@@ -429,18 +404,13 @@ pub struct NetworkArguments {
 pub struct NetworkUsage(Sampler);
 
 #[async_trait]
-impl Tool for NetworkUsage {
-    fn name(&self) -> &'static str {
-        "network_usage"
-    }
+impl TypedTool for NetworkUsage {
+    const NAME: &'static str = names::NETWORK_USAGE;
+    type Args = NetworkArguments;
     fn description(&self) -> &'static str {
         "Current network throughput (receive/transmit per second) and totals per interface."
     }
-    fn parameters(&self) -> Value {
-        schema_for::<NetworkArguments>()
-    }
-    async fn run(&self, arguments: Value) -> Result<ToolOutput, ToolError> {
-        let args: NetworkArguments = parse_arguments(arguments)?;
+    async fn run(&self, args: NetworkArguments) -> Result<ToolOutput, ToolError> {
         let s = snapshot(&self.0).await?;
         let wanted = args.interface.as_deref().map(str::trim);
         let interfaces: Vec<_> = s
@@ -484,18 +454,13 @@ impl Tool for NetworkUsage {
 pub struct Temperatures(Sampler);
 
 #[async_trait]
-impl Tool for Temperatures {
-    fn name(&self) -> &'static str {
-        "temperatures"
-    }
+impl TypedTool for Temperatures {
+    const NAME: &'static str = names::TEMPERATURES;
+    type Args = NoArguments;
     fn description(&self) -> &'static str {
         "Hardware temperature sensors (CPU, disks, board) in °C with their critical thresholds."
     }
-    fn parameters(&self) -> Value {
-        schema_for::<NoArguments>()
-    }
-    async fn run(&self, arguments: Value) -> Result<ToolOutput, ToolError> {
-        let NoArguments {} = parse_arguments(arguments)?;
+    async fn run(&self, _: NoArguments) -> Result<ToolOutput, ToolError> {
         let s = snapshot(&self.0).await?;
         let mut sensors: Vec<_> = s.temperatures.iter().collect();
         sensors.sort_by(|a, b| b.celsius.total_cmp(&a.celsius));
@@ -527,6 +492,7 @@ impl Tool for Temperatures {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::tools::Tool;
     use crate::tools::sampler::*;
 
     /// A host with known figures, for rendering tests across the crate.
@@ -624,7 +590,9 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn overview_has_the_figures() {
-        let out = SystemOverview(fixed()).run(json!({})).await.unwrap();
+        let out = Tool::run(&SystemOverview(fixed()), json!({}))
+            .await
+            .unwrap();
         assert!(out.text.contains("**nas**"), "{}", out.text);
         assert!(out.text.contains("37.5 %"), "{}", out.text);
         assert!(out.text.contains("up 3d 1h 0m"), "{}", out.text);
@@ -641,14 +609,14 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn cpu_reports_cores_on_request() {
         let tool = CpuUsage(fixed());
-        let out = tool.run(json!({})).await.unwrap();
+        let out = Tool::run(&tool, json!({})).await.unwrap();
         assert!(
             out.text.contains("cpu0 50.0 %, cpu1 25.0 %"),
             "{}",
             out.text
         );
         assert_eq!(out.data["per_core_percent"], json!([50.0, 25.0]));
-        let out = tool.run(json!({"per_core": false})).await.unwrap();
+        let out = Tool::run(&tool, json!({"per_core": false})).await.unwrap();
         assert!(!out.text.contains("cpu0"));
         assert!(out.data.get("per_core_percent").is_none());
     }
@@ -656,41 +624,42 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn disk_filter_narrows_and_explains_misses() {
         let tool = DiskUsage(fixed());
-        let out = tool.run(json!({"filter": "TANK"})).await.unwrap();
+        let out = Tool::run(&tool, json!({"filter": "TANK"})).await.unwrap();
         assert_eq!(out.data["filesystems"].as_array().unwrap().len(), 1);
         assert!(out.text.contains("90.0 GiB free"));
-        let err = tool.run(json!({"filter": "pool2"})).await.unwrap_err();
+        let err = Tool::run(&tool, json!({"filter": "pool2"}))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("known: /, /mnt/tank"), "{err}");
     }
 
     #[tokio::test]
     async fn processes_are_bounded() {
         let tool = TopProcesses(fixed());
-        let out = tool.run(json!({"limit": 1})).await.unwrap();
+        let out = Tool::run(&tool, json!({"limit": 1})).await.unwrap();
         assert_eq!(out.data["processes"].as_array().unwrap().len(), 1);
         assert!(out.text.contains("`plex` (pid 10)"));
-        let out = tool.run(json!({"by": "memory"})).await.unwrap();
+        let out = Tool::run(&tool, json!({"by": "memory"})).await.unwrap();
         assert_eq!(out.data["order"], "memory");
-        assert!(tool.run(json!({"limit": 26})).await.is_err());
-        assert!(tool.run(json!({"limit": 0})).await.is_err());
-        assert!(tool.run(json!({"by": "disk"})).await.is_err());
+        assert!(Tool::run(&tool, json!({"limit": 26})).await.is_err());
+        assert!(Tool::run(&tool, json!({"limit": 0})).await.is_err());
+        assert!(Tool::run(&tool, json!({"by": "disk"})).await.is_err());
     }
 
     #[tokio::test]
     async fn network_and_memory_render() {
-        let out = NetworkUsage(fixed()).run(json!({})).await.unwrap();
+        let out = Tool::run(&NetworkUsage(fixed()), json!({})).await.unwrap();
         assert!(
             out.text.contains("`eth0`: ↓ 2.0 KiB/s ↑ 1.0 KiB/s"),
             "{}",
             out.text
         );
         assert!(
-            NetworkUsage(fixed())
-                .run(json!({"interface": "wlan9"}))
+            Tool::run(&NetworkUsage(fixed()), json!({"interface": "wlan9"}))
                 .await
                 .is_err()
         );
-        let out = MemoryUsage(fixed()).run(json!({})).await.unwrap();
+        let out = Tool::run(&MemoryUsage(fixed()), json!({})).await.unwrap();
         assert!(
             out.text.contains("4.0 GiB of 16.0 GiB (25.0 %)"),
             "{}",
@@ -702,8 +671,7 @@ pub(crate) mod tests {
     async fn temperatures_say_when_there_are_none() {
         let mut snapshot = sample_snapshot();
         snapshot.temperatures.clear();
-        let out = Temperatures(Sampler::fixed(snapshot))
-            .run(json!({}))
+        let out = Tool::run(&Temperatures(Sampler::fixed(snapshot)), json!({}))
             .await
             .unwrap();
         assert!(out.text.contains("No temperature sensors"));

@@ -4,20 +4,39 @@
 //! failures into clear tool errors.
 
 pub mod client;
-pub mod tools;
+mod details;
+mod event_summary;
+mod events;
+mod info;
+mod list;
+pub mod logs;
+mod stats;
+mod stats_cache;
+#[cfg(test)]
+mod tool_tests;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
 
+use serde_json::Value;
+use std::time::Duration;
+
 use self::client::{DockerClient, DockerError};
 use super::{Tool, ToolError};
 use crate::config::DockerConfig;
+use bollard::models::ContainerInspectResponse;
 
-pub use self::tools::{
-    ContainerDetails, ContainerLogs, ContainerStats, DockerEvents, DockerInfo, ListContainers,
-};
+pub use self::details::ContainerDetails;
+pub use self::events::DockerEvents;
+pub use self::info::DockerInfo;
+pub use self::list::ListContainers;
+pub use self::logs::{ContainerLogs, log_lines};
+pub use self::stats::{ContainerStats, Usage, usage};
+
+/// Most requests in flight to one engine at once (inspect and stats fan-outs).
+const FAN_OUT: usize = 16;
 
 /// Every Docker tool over the configured engines.
 pub fn tools(config: &DockerConfig) -> Vec<Arc<dyn Tool>> {
@@ -304,6 +323,37 @@ pub(crate) fn clock(time: DateTime<Utc>) -> String {
 /// RFC 3339 to the second, for data.
 pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub(crate) fn health_status(inspect: &ContainerInspectResponse) -> Option<String> {
+    inspect
+        .state
+        .as_ref()?
+        .health
+        .as_ref()?
+        .status
+        .map(|s| s.to_string())
+        .filter(|s| !s.is_empty() && s != "none")
+}
+
+/// Some engines answered, others did not: say so in both renderings.
+pub(crate) fn note_failures(text: &mut String, data: &mut Value, failures: Vec<DockerError>) {
+    if failures.is_empty() {
+        return;
+    }
+    for failure in &failures {
+        text.push_str(&format!("⚠ {failure}\n"));
+    }
+    data["unreachable"] = failures.iter().map(ToString::to_string).collect();
+}
+
+/// "1h" → seconds; a clear error for anything else.
+pub fn parse_since(since: &str) -> Result<Duration, ToolError> {
+    humantime::parse_duration(since.trim()).map_err(|_| {
+        ToolError::InvalidArguments(format!(
+            "`{since}` is not a duration; use e.g. \"30m\", \"1h\" or \"2d\""
+        ))
+    })
 }
 
 #[cfg(test)]

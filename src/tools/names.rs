@@ -1,0 +1,18 @@
+//! Every tool's name, once: the registry, the offline router, adapter commands, the alert watcher
+//! and the LLM loop all refer to tools through these constants, so a rename cannot leave a caller
+//! asking for a tool that no longer exists.
+
+pub const SYSTEM_OVERVIEW: &str = "system_overview";
+pub const CPU_USAGE: &str = "cpu_usage";
+pub const MEMORY_USAGE: &str = "memory_usage";
+pub const DISK_USAGE: &str = "disk_usage";
+pub const TOP_PROCESSES: &str = "top_processes";
+pub const NETWORK_USAGE: &str = "network_usage";
+pub const TEMPERATURES: &str = "temperatures";
+pub const LIST_CONTAINERS: &str = "list_containers";
+pub const CONTAINER_DETAILS: &str = "container_details";
+pub const CONTAINER_STATS: &str = "container_stats";
+pub const CONTAINER_LOGS: &str = "container_logs";
+pub const DOCKER_EVENTS: &str = "docker_events";
+pub const DOCKER_INFO: &str = "docker_info";
+pub const ACTIVE_ALERTS: &str = "active_alerts";
