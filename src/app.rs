@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::audit::{AuditError, AuditSink, JsonlAudit};
+use crate::alerts::{ActiveAlerts, AlertEvaluator};
+use crate::audit::{AuditError, AuditSink, Auditor, JsonlAudit};
 use crate::config::{Config, LlmConfig, ProviderChoice};
 use crate::conversation::ConversationStore;
 use crate::llm::LlmProvider;
@@ -12,6 +13,7 @@ use crate::llm::offline::OfflineAnswerer;
 use crate::llm::openai::{ClientSettings, OpenAiClient};
 use crate::llm::tool_loop::ToolCallingAnswerer;
 use crate::orchestrator::Orchestrator;
+use crate::tools::docker::DockerHosts;
 use crate::tools::sampler::Sampler;
 use crate::tools::{ToolRegistry, system};
 
@@ -33,6 +35,8 @@ pub enum BuildError {
 pub struct App {
     pub orchestrator: Arc<Orchestrator>,
     pub sampler: Sampler,
+    /// The alert rules' one evaluator: the `active_alerts` tool and the watcher both read it.
+    pub alerts: Arc<AlertEvaluator>,
 }
 
 impl App {
@@ -50,7 +54,9 @@ impl App {
     ) -> Result<Self, BuildError> {
         install_crypto_provider();
         let sampler = Sampler::start(&config.system);
-        let tools = Arc::new(registry(config, &sampler));
+        let (registry, alerts) = registry_with_alerts(config, &sampler);
+        let tools = Arc::new(registry);
+        let audit: Arc<dyn AuditSink> = Arc::new(Auditor::new(audit));
         let provider = provider_for(&config.llm)?;
         tracing::info!(
             audit = %audit.location(),
@@ -66,27 +72,41 @@ impl App {
         Ok(Self {
             orchestrator,
             sampler,
+            alerts,
         })
     }
 }
 
 /// Every enabled read-only tool.
 pub fn registry(config: &Config, sampler: &Sampler) -> ToolRegistry {
+    registry_with_alerts(config, sampler).0
+}
+
+/// Every enabled read-only tool, and the alert evaluator its `active_alerts` tool reads.
+pub fn registry_with_alerts(
+    config: &Config,
+    sampler: &Sampler,
+) -> (ToolRegistry, Arc<AlertEvaluator>) {
     let mut registry = ToolRegistry::new(TOOL_TIMEOUT);
     for tool in system::tools(sampler) {
         registry.register(tool);
     }
     // Connecting is lazy: an engine that is down now is still offered, and its tools say so.
-    if config.docker.enabled {
-        for tool in crate::tools::docker::tools(&config.docker) {
+    // The alert rules read through the same clients.
+    let docker = config
+        .docker
+        .enabled
+        .then(|| Arc::new(DockerHosts::from_config(&config.docker)));
+    if let Some(hosts) = &docker {
+        for tool in crate::tools::docker::tools_for(hosts.clone()) {
             registry.register(tool);
         }
     }
-    // One evaluator, so the tool and the alert watcher (which reads through this tool) agree on
-    // since when each alert has been active.
-    let evaluator = crate::alerts::AlertEvaluator::new(config, sampler);
-    registry.register(Arc::new(crate::alerts::ActiveAlerts(Arc::new(evaluator))));
-    registry
+    // One evaluator, so the tool and the alert watcher agree on since when each alert has been
+    // active.
+    let alerts = Arc::new(AlertEvaluator::new(config, sampler, docker.as_deref()));
+    registry.register(Arc::new(ActiveAlerts(alerts.clone())));
+    (registry, alerts)
 }
 
 /// Which provider `llm.provider` resolves to: `auto` picks Groq, then OpenAI, by which key is set.

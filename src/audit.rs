@@ -6,6 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{SecondsFormat, Utc};
 use homelab_port::{Origin, ToolCall};
@@ -128,6 +129,82 @@ pub trait AuditSink: Send + Sync {
     fn location(&self) -> String;
 }
 
+/// The one way an entry is written, by the orchestrator and the alert watcher alike: its
+/// Prometheus figures are counted from the entry itself, then the entry goes to the sink, so the
+/// audit log and `/metrics` always agree.
+pub struct Auditor {
+    sink: Arc<dyn AuditSink>,
+}
+
+impl Auditor {
+    pub fn new(sink: Arc<dyn AuditSink>) -> Self {
+        Self { sink }
+    }
+}
+
+impl std::fmt::Debug for Auditor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auditor")
+            .field("sink", &self.sink.location())
+            .finish()
+    }
+}
+
+impl AuditSink for Auditor {
+    fn record(&self, entry: &AuditEntry) -> Result<(), AuditError> {
+        record_metrics(entry);
+        self.sink.record(entry)
+    }
+    fn sync(&self) -> Result<(), AuditError> {
+        self.sink.sync()
+    }
+    fn location(&self) -> String {
+        self.sink.location()
+    }
+}
+
+/// Prometheus figures for one request, from its audit entry so the two always agree.
+fn record_metrics(entry: &AuditEntry) {
+    let outcome = serde_json::to_value(entry.outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    metrics::counter!(
+        "homelab_requests_total",
+        "platform" => entry.platform.clone(),
+        "outcome" => outcome
+    )
+    .increment(1);
+    metrics::histogram!("homelab_request_duration_seconds", "platform" => entry.platform.clone())
+        .record(entry.latency_ms as f64 / 1000.0);
+    for call in &entry.tool_calls {
+        let result = if call.ok {
+            "ok"
+        } else if call.rejected {
+            "rejected"
+        } else {
+            "error"
+        };
+        metrics::counter!("homelab_tool_calls_total", "tool" => call.name.clone(), "result" => result)
+            .increment(1);
+    }
+    if let Some(category) = &entry.refusal_category {
+        metrics::counter!("homelab_refusals_total", "category" => category.clone()).increment(1);
+    }
+    if let Some(llm) = &entry.llm {
+        let provider = llm.provider.clone();
+        metrics::counter!("homelab_llm_rounds_total", "provider" => provider.clone())
+            .increment(u64::from(llm.rounds));
+        metrics::counter!("homelab_llm_tokens_total", "provider" => provider.clone(), "kind" => "prompt")
+            .increment(llm.prompt_tokens);
+        metrics::counter!("homelab_llm_tokens_total", "provider" => provider.clone(), "kind" => "completion")
+            .increment(llm.completion_tokens);
+        if llm.degraded {
+            metrics::counter!("homelab_llm_unavailable_total", "provider" => provider).increment(1);
+        }
+    }
+}
+
 /// The JSONL file.
 #[derive(Debug)]
 pub struct JsonlAudit {
@@ -231,6 +308,7 @@ impl AuditSink for JsonlAudit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::names;
     use homelab_port::Platform;
     use std::sync::Arc;
 
@@ -240,7 +318,7 @@ mod tests {
         entry.conversation_id = Some("c1".into());
         entry.assistant_response = "fine".into();
         entry.tool_calls.push(ToolCall {
-            name: "cpu_usage".into(),
+            name: names::CPU_USAGE.into(),
             arguments: serde_json::json!({}),
             ok: true,
             duration_ms: 1,

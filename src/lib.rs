@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod llm;
 pub mod orchestrator;
 pub mod policy;
+pub mod router;
 pub mod secret;
 pub mod serve;
 pub mod tools;

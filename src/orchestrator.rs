@@ -7,14 +7,14 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use homelab_port::{ChatError, ChatHandler, Command, Inbound, Rejection, Reply, ToolCall};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::audit::{AuditEntry, AuditSink, Outcome};
 use crate::conversation::{ConversationStore, Turn};
-use crate::llm::offline::{HELP_TEXT, Intent, answer_intents};
 use crate::llm::{AnswerRequest, LlmProvider, LlmUsage};
 use crate::policy;
-use crate::tools::ToolRegistry;
+use crate::router;
+use crate::tools::{ToolRegistry, names};
 
 /// Longest message the core accepts from any adapter, in characters. Adapters may be stricter.
 pub const MAX_MESSAGE_CHARS: usize = 16_000;
@@ -107,112 +107,22 @@ impl Orchestrator {
         })
     }
 
-    /// Direct commands: the adapter already knows what is wanted, so no LLM is involved.
+    /// Direct commands: the adapter already knows what is wanted, so no LLM is involved; they go
+    /// through the same plan as questions.
     async fn run_command(&self, command: &Command) -> Answered {
-        let (tool, arguments, intent): (&str, Value, Intent) = match command {
-            Command::Help => {
-                return Answered {
-                    text: HELP_TEXT.to_owned(),
-                    ..Answered::default()
-                };
-            }
-            Command::Status => ("system_overview", json!({}), Intent::Overview),
-            Command::Disk => ("disk_usage", json!({}), Intent::Disk),
-            Command::Alerts => ("active_alerts", json!({}), Intent::Alerts),
-            Command::Containers { all } => {
-                ("list_containers", json!({"all": all}), Intent::Containers)
-            }
-            Command::Container { name } => (
-                "container_details",
-                json!({"name": name}),
-                Intent::Containers,
-            ),
-            Command::Logs { name, lines, since } => {
-                let mut arguments = json!({"name": name});
-                if let Some(lines) = lines {
-                    arguments["lines"] = json!(lines);
-                }
-                if let Some(since) = since {
-                    arguments["since"] = json!(since);
-                }
-                ("container_logs", arguments, Intent::Logs)
-            }
-            _ => {
-                return Answered {
-                    text: format!("This command is not supported.\n\n{HELP_TEXT}"),
-                    ..Answered::default()
-                };
-            }
-        };
-        if !self.tools.contains(tool) {
-            // Same explanation as the offline answerer gives for a missing tool.
-            let answer = answer_intents(&command.as_question(), &[intent], &self.tools).await;
-            return Answered {
-                text: answer.text,
-                tool_calls: answer.tool_calls,
-                ..Answered::default()
-            };
-        }
-        let outcome = self.tools.call(tool, arguments).await;
-        let text = match &outcome.result {
-            Ok(output) => output.text.trim().to_owned(),
-            Err(error) => format!("I couldn't answer that: {error}."),
-        };
+        let answer = router::answer_command(command, &self.tools).await;
         Answered {
-            text,
-            tool_calls: vec![outcome.record],
+            text: answer.text,
+            tool_calls: answer.tool_calls,
             ..Answered::default()
         }
     }
 
     fn write_audit(&self, entry: &AuditEntry) -> Result<(), ChatError> {
-        record_metrics(entry);
         self.audit.record(entry).map_err(|e| {
             tracing::error!("{e}");
             ChatError::AuditFailed(e.to_string())
         })
-    }
-}
-
-/// Prometheus figures for one request, from its audit entry so the two always agree.
-fn record_metrics(entry: &AuditEntry) {
-    let outcome = serde_json::to_value(entry.outcome)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    metrics::counter!(
-        "homelab_requests_total",
-        "platform" => entry.platform.clone(),
-        "outcome" => outcome
-    )
-    .increment(1);
-    metrics::histogram!("homelab_request_duration_seconds", "platform" => entry.platform.clone())
-        .record(entry.latency_ms as f64 / 1000.0);
-    for call in &entry.tool_calls {
-        let result = if call.ok {
-            "ok"
-        } else if call.rejected {
-            "rejected"
-        } else {
-            "error"
-        };
-        metrics::counter!("homelab_tool_calls_total", "tool" => call.name.clone(), "result" => result)
-            .increment(1);
-    }
-    if let Some(category) = &entry.refusal_category {
-        metrics::counter!("homelab_refusals_total", "category" => category.clone()).increment(1);
-    }
-    if let Some(llm) = &entry.llm {
-        let provider = llm.provider.clone();
-        metrics::counter!("homelab_llm_rounds_total", "provider" => provider.clone())
-            .increment(u64::from(llm.rounds));
-        metrics::counter!("homelab_llm_tokens_total", "provider" => provider.clone(), "kind" => "prompt")
-            .increment(llm.prompt_tokens);
-        metrics::counter!("homelab_llm_tokens_total", "provider" => provider.clone(), "kind" => "completion")
-            .increment(llm.completion_tokens);
-        if llm.degraded {
-            metrics::counter!("homelab_llm_unavailable_total", "provider" => provider).increment(1);
-        }
     }
 }
 
@@ -348,12 +258,12 @@ impl ChatHandler for Orchestrator {
 
     /// For autocomplete: a read of the container list, not a request, so it is not audited.
     async fn container_names(&self) -> Vec<String> {
-        if !self.tools.contains("list_containers") {
+        if !self.tools.contains(names::LIST_CONTAINERS) {
             return Vec::new();
         }
         let outcome = self
             .tools
-            .call("list_containers", json!({"all": true}))
+            .call(names::LIST_CONTAINERS, json!({"all": true}))
             .await;
         let Ok(output) = outcome.result else {
             return Vec::new();
@@ -393,6 +303,7 @@ mod tests {
     use crate::tools::system;
     use crate::tools::system::tests::sample_snapshot;
     use homelab_port::{Origin, Platform};
+    use serde_json::Value;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::time::Duration;
@@ -476,7 +387,7 @@ mod tests {
             .await
             .unwrap();
         assert!(!reply.refused);
-        assert_eq!(reply.tool_calls_made(), vec!["cpu_usage"]);
+        assert_eq!(reply.tool_calls_made(), vec![names::CPU_USAGE]);
         assert!(uuid::Uuid::parse_str(&reply.conversation_id).is_ok());
         let entries = audit.entries.lock().unwrap();
         assert_eq!(entries.len(), 1);
@@ -601,7 +512,7 @@ mod tests {
             .handle(Inbound::command(origin.clone(), Command::Status))
             .await
             .unwrap();
-        assert_eq!(reply.tool_calls_made(), vec!["system_overview"]);
+        assert_eq!(reply.tool_calls_made(), vec![names::SYSTEM_OVERVIEW]);
         let reply = orchestrator
             .handle(Inbound::command(origin.clone(), Command::Disk))
             .await
@@ -621,7 +532,7 @@ mod tests {
     #[async_trait]
     impl crate::tools::Tool for FakeContainers {
         fn name(&self) -> &'static str {
-            "list_containers"
+            names::LIST_CONTAINERS
         }
         fn description(&self) -> &'static str {
             "fake"

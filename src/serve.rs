@@ -274,7 +274,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let alert_notices = notice_senders;
     let _alert_watcher = crate::alerts::watcher::start(
         config,
-        app.orchestrator.tools(),
+        &app.alerts,
         app.orchestrator.audit().clone(),
         alert_notices,
         until_stopped(),

@@ -17,9 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use figment::Jail;
-use homelab_assistant::alerts::{
-    AlertEvaluator, RegistrySource, Severity, Watcher, WatcherSettings,
-};
+use homelab_assistant::alerts::{AlertEvaluator, AlertSource, Severity, Watcher, WatcherSettings};
 use homelab_assistant::app::{self, App};
 use homelab_assistant::audit::JsonlAudit;
 use homelab_assistant::config::{self, AlertsConfig, Config, DockerHostConfig, ProviderChoice};
@@ -241,14 +239,16 @@ async fn notifications_tell_a_start_and_its_recovery_once() {
     config.docker.host = Some(format!("unix://{}", socket.display()));
     config.alerts.notify = true;
     // A quiet host: only the Docker engine can raise an alert.
-    let registry = app::registry(&config, &Sampler::fixed(Snapshot::default()));
-    let source = RegistrySource::new(registry).expect("active_alerts is registered");
+    // The same evaluator the `active_alerts` tool reads, as `serve` wires it.
+    let (_registry, alerts) =
+        app::registry_with_alerts(&config, &Sampler::fixed(Snapshot::default()));
+    let source: Arc<dyn AlertSource> = alerts;
     let audit_path = dir.path().join("audit.jsonl");
     let audit = Arc::new(JsonlAudit::open(&audit_path).unwrap());
     let (sink, mut chat) = mpsc::channel(16);
     let mut watcher = Watcher::new(
         WatcherSettings::from_config(&config.alerts),
-        Arc::new(source),
+        source,
         vec![sink],
         audit,
     );

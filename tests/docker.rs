@@ -177,7 +177,7 @@ fn hosts_at(address: &str, timeout: Duration) -> DockerHosts {
 
 fn registry_at(address: &str) -> ToolRegistry {
     let mut registry = ToolRegistry::new(Duration::from_secs(20));
-    for tool in tools_for(hosts_at(address, Duration::from_secs(10))) {
+    for tool in tools_for(Arc::new(hosts_at(address, Duration::from_secs(10)))) {
         registry.register(tool);
     }
     registry
@@ -792,11 +792,11 @@ mod real_daemon {
             ))
         };
         let mut registry = ToolRegistry::new(Duration::from_secs(20));
-        for tool in tools_for(DockerHosts::new(vec![
+        for tool in tools_for(Arc::new(DockerHosts::new(vec![
             engine("nas", &host),
             engine("pi", &host),
             engine("old", &missing),
-        ])) {
+        ]))) {
             registry.register(tool);
         }
         let listed = call(&registry, "list_containers", json!({})).await;
@@ -965,7 +965,7 @@ async fn a_daemon_that_never_answers_cannot_hang_a_tool() {
     let socket = silent_socket(dir.path());
     let address = format!("unix://{}", socket.display());
     let mut registry = ToolRegistry::new(Duration::from_secs(30));
-    for tool in tools_for(hosts_at(&address, Duration::from_secs(1))) {
+    for tool in tools_for(Arc::new(hosts_at(&address, Duration::from_secs(1)))) {
         registry.register(tool);
     }
     for (tool, arguments) in [

@@ -23,6 +23,7 @@ use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{AlertsConfig, Config};
+use crate::tools::docker::DockerHosts;
 use crate::tools::docker::client::{self, DockerClient};
 use crate::tools::sampler::Sampler;
 
@@ -32,7 +33,7 @@ pub use self::rules::{
     evaluate, figures,
 };
 pub use self::tool::ActiveAlerts;
-pub use self::watcher::{AlertSource, RegistrySource, Watcher, WatcherSettings, spawn_watcher};
+pub use self::watcher::{AlertSource, Watcher, WatcherSettings, spawn_watcher};
 
 /// How bad an alert is; `Critical` sorts after (is greater than) `Warning`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -130,16 +131,18 @@ impl fmt::Debug for AlertEvaluator {
 }
 
 impl AlertEvaluator {
-    /// Over the configured sampler and Docker engines. When Docker was not configured at all and
-    /// the default socket does not exist, this host simply has no Docker: that is not an alert.
-    pub fn new(config: &Config, sampler: &Sampler) -> Self {
-        let docker = &config.docker;
-        let configured = docker.host.is_some() || !docker.hosts.is_empty();
+    /// Over the sampler and the Docker engines the tools read (`docker`: `None` when Docker is
+    /// off). When Docker was not configured at all and the default socket does not exist, this
+    /// host simply has no Docker: that is not an alert.
+    pub fn new(config: &Config, sampler: &Sampler, docker: Option<&DockerHosts>) -> Self {
+        let settings = &config.docker;
+        let configured = settings.host.is_some() || !settings.hosts.is_empty();
         let default_socket = client::DEFAULT_HOST.trim_start_matches("unix://");
-        let engines = if docker.enabled && (configured || Path::new(default_socket).exists()) {
-            client::clients(docker)
-        } else {
-            Vec::new()
+        let engines = match docker {
+            Some(hosts) if configured || Path::new(default_socket).exists() => {
+                hosts.clients().to_vec()
+            }
+            _ => Vec::new(),
         };
         Self::with_engines(&config.alerts, sampler.clone(), engines)
     }

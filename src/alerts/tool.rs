@@ -10,9 +10,6 @@ use super::{AlertError, AlertEvaluator, Report, Severity};
 use crate::tools::system::NoArguments;
 use crate::tools::{ToolError, ToolOutput, TypedTool, names};
 
-/// The tool's name, which the offline answerer, `/alerts` and the watcher call.
-pub const TOOL_NAME: &str = "active_alerts";
-
 /// Current alerts from one shared evaluator.
 #[derive(Debug, Clone)]
 pub struct ActiveAlerts(pub Arc<AlertEvaluator>);

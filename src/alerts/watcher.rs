@@ -28,11 +28,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::tool::TOOL_NAME;
 use super::{Alert, AlertError, AlertEvaluator, QuietHours, Severity};
 use crate::audit::{AuditEntry, AuditSink, Outcome};
 use crate::config::{AlertsConfig, Config};
-use crate::tools::ToolRegistry;
 use crate::tools::format::duration_secs;
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -74,30 +72,6 @@ pub trait AlertSource: Send + Sync {
 impl AlertSource for AlertEvaluator {
     async fn current(&self) -> Result<Vec<Alert>, AlertError> {
         Ok(self.report().await?.alerts)
-    }
-}
-
-/// Reads the alerts through the registry's `active_alerts` tool, so the watcher and the chat
-/// answers share one evaluator and tell the same since-when, with the registry's time bound.
-#[derive(Clone, Debug)]
-pub struct RegistrySource(ToolRegistry);
-
-impl RegistrySource {
-    /// `None` when the registry has no `active_alerts` tool.
-    pub fn new(registry: ToolRegistry) -> Option<Self> {
-        registry.contains(TOOL_NAME).then_some(Self(registry))
-    }
-}
-
-#[async_trait]
-impl AlertSource for RegistrySource {
-    async fn current(&self) -> Result<Vec<Alert>, AlertError> {
-        let outcome = self.0.call(TOOL_NAME, serde_json::json!({})).await;
-        let output = outcome
-            .result
-            .map_err(|e| AlertError::Check(e.to_string()))?;
-        serde_json::from_value(output.data["alerts"].clone())
-            .map_err(|e| AlertError::Decode(e.to_string()))
     }
 }
 
@@ -533,23 +507,18 @@ pub fn spawn_watcher(
     Some(tokio::spawn(watcher.run(shutdown)))
 }
 
-/// `serve`'s entry point: the watcher over the assistant's own tool registry and audit log.
-/// A no-op (`None`) unless `alerts.notify` is on.
+/// `serve`'s entry point: the watcher over the same evaluator the `active_alerts` tool reads (so
+/// chat answers and notices tell the same since-when) and the assistant's auditor. A no-op
+/// (`None`) unless `alerts.notify` is on.
 pub fn start(
     config: &Config,
-    tools: &ToolRegistry,
+    alerts: &Arc<AlertEvaluator>,
     audit: Arc<dyn AuditSink>,
     sinks: Vec<mpsc::Sender<String>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Option<JoinHandle<()>> {
-    if !config.alerts.notify {
-        return None;
-    }
-    let Some(source) = RegistrySource::new(tools.clone()) else {
-        tracing::warn!("alerts.notify is on, but the active_alerts tool is not registered");
-        return None;
-    };
-    spawn_watcher(&config.alerts, Arc::new(source), sinks, audit, shutdown)
+    let source: Arc<dyn AlertSource> = alerts.clone();
+    spawn_watcher(&config.alerts, source, sinks, audit, shutdown)
 }
 
 #[cfg(test)]

@@ -353,12 +353,13 @@ fn describe_transport_error(error: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::names;
 
     #[test]
     fn arguments_are_strings_on_the_wire() {
         let call: WireToolCall = serde_json::from_value(serde_json::json!({
             "id": "c1", "type": "function",
-            "function": {"name": "cpu_usage", "arguments": {"per_core": true}}
+            "function": {"name": names::CPU_USAGE, "arguments": {"per_core": true}}
         }))
         .unwrap();
         assert_eq!(call.function.arguments, r#"{"per_core":true}"#);

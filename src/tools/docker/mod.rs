@@ -40,12 +40,11 @@ const FAN_OUT: usize = 16;
 
 /// Every Docker tool over the configured engines.
 pub fn tools(config: &DockerConfig) -> Vec<Arc<dyn Tool>> {
-    tools_for(DockerHosts::from_config(config))
+    tools_for(Arc::new(DockerHosts::from_config(config)))
 }
 
 /// Every Docker tool over these engines (tests point them at a recording proxy).
-pub fn tools_for(hosts: DockerHosts) -> Vec<Arc<dyn Tool>> {
-    let hosts = Arc::new(hosts);
+pub fn tools_for(hosts: Arc<DockerHosts>) -> Vec<Arc<dyn Tool>> {
     vec![
         Arc::new(ListContainers(hosts.clone())),
         Arc::new(ContainerDetails(hosts.clone())),
@@ -89,6 +88,11 @@ impl DockerHosts {
 
     pub fn new(clients: Vec<Arc<DockerClient>>) -> Self {
         Self { clients }
+    }
+
+    /// Every engine's client, shared with the alert rules so both read through one connection.
+    pub fn clients(&self) -> &[Arc<DockerClient>] {
+        &self.clients
     }
 
     /// More than one engine: outputs then say which engine each container is on.

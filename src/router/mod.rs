@@ -1,0 +1,252 @@
+//! The offline router: what every user meets first with no LLM configured, and what decides
+//! which tools a question needs. A question is read into intents (its subjects) and slots (the
+//! containers, counts, windows and texts it names); adapter commands fill the same slots; one
+//! plan maps both to read-only tool calls, and the answer is the tools' real figures.
+
+mod plan;
+mod render;
+mod slots;
+#[cfg(test)]
+mod tests;
+mod vocabulary;
+
+use futures::future::join_all;
+use homelab_port::Command;
+use serde_json::json;
+
+use crate::conversation::Turn;
+use crate::llm::Answer;
+use crate::tools::{CallOutcome, ToolRegistry, names};
+
+pub use self::plan::{Planned, plan};
+pub use self::slots::{ContainerFocus, Slots, mentioned_containers};
+pub use self::vocabulary::detect_intents;
+use self::vocabulary::{known_word, words};
+
+/// What a question is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Intent {
+    Overview,
+    Cpu,
+    Memory,
+    Disk,
+    Temperature,
+    Processes,
+    Network,
+    Containers,
+    Logs,
+    Alerts,
+    Help,
+}
+
+/// What the answerer can do, listed for `help` and for questions it cannot map.
+pub const HELP_TEXT: &str = "I'm a read-only assistant for this server. Ask me about:\n\
+- **overall health** — \"How is my server doing?\"\n\
+- **CPU and load** — \"What is the CPU usage?\"\n\
+- **memory and swap** — \"How much RAM is free?\"\n\
+- **disks and pools** — \"How full is tank?\"\n\
+- **temperatures** — \"Is anything running hot?\"\n\
+- **processes** — \"What is using the most memory?\"\n\
+- **network** — \"How much traffic is there?\"\n\
+- **containers and their logs** — \"Which containers are running?\", \"logs of plex\"\n\
+- **alerts** — \"Any problems?\"\n\
+I never change anything: no restarts, deletes, installs or commands.";
+
+/// What is asked: its subjects and everything it names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Route {
+    pub intents: Vec<Intent>,
+    pub slots: Slots,
+}
+
+impl Route {
+    /// A question's route. A short follow-up with no subject of its own ("and now?") takes the
+    /// subject of the conversation's last question.
+    pub fn for_question(question: &str, history: &[Turn]) -> Self {
+        let mut intents = detect_intents(question);
+        let words = words(question);
+        if intents.is_empty()
+            && words.len() <= 4
+            && let Some(last) = history.last()
+        {
+            intents = detect_intents(&last.question);
+        }
+        Self {
+            intents,
+            slots: Slots::from_words(&words),
+        }
+    }
+
+    /// A command's route: the adapter already knows what is wanted and which container.
+    pub fn for_command(command: &Command) -> Option<Self> {
+        let (intents, slots) = match command {
+            Command::Status => (vec![Intent::Overview], Slots::default()),
+            Command::Disk => (vec![Intent::Disk], Slots::default()),
+            Command::Alerts => (vec![Intent::Alerts], Slots::default()),
+            Command::Help => (vec![Intent::Help], Slots::default()),
+            Command::Containers { all } => (
+                vec![Intent::Containers],
+                Slots {
+                    all: *all,
+                    ..Slots::default()
+                },
+            ),
+            Command::Container { name } => (
+                vec![Intent::Containers],
+                Slots {
+                    containers: vec![name.clone()],
+                    ..Slots::default()
+                },
+            ),
+            Command::Logs { name, lines, since } => (
+                vec![Intent::Logs],
+                Slots {
+                    containers: vec![name.clone()],
+                    lines: *lines,
+                    since: since.clone(),
+                    ..Slots::default()
+                },
+            ),
+            _ => return None,
+        };
+        Some(Self { intents, slots })
+    }
+}
+
+/// Answers a question offline.
+pub async fn answer_question(question: &str, history: &[Turn], tools: &ToolRegistry) -> Answer {
+    let route = Route::for_question(question, history);
+    answer(question, route, true, tools).await
+}
+
+/// Answers an adapter command: the same plan as a question, with the command's own slots.
+pub async fn answer_command(command: &Command, tools: &ToolRegistry) -> Answer {
+    let question = command.as_question();
+    match Route::for_command(command) {
+        Some(route) => answer(&question, route, false, tools).await,
+        None => Answer {
+            text: format!("This command is not supported.\n\n{HELP_TEXT}"),
+            ..Answer::default()
+        },
+    }
+}
+
+/// Runs the tools a route needs and renders the answer. `lookup`: match the question's words
+/// against the live container names (a command names its container itself).
+pub async fn answer(question: &str, route: Route, lookup: bool, tools: &ToolRegistry) -> Answer {
+    let Route {
+        mut intents,
+        mut slots,
+    } = route;
+    if intents.is_empty() {
+        return Answer {
+            text: format!("I'm not sure what you're asking.\n\n{HELP_TEXT}"),
+            ..Answer::default()
+        };
+    }
+    if intents == [Intent::Help] {
+        return Answer {
+            text: HELP_TEXT.to_owned(),
+            ..Answer::default()
+        };
+    }
+    let (containers, looked_up) = if lookup {
+        container_context(question, &intents, tools).await
+    } else {
+        (ContainerContext::default(), None)
+    };
+    if lookup {
+        slots.containers = containers.mentioned.clone();
+    }
+    // "status of plex", "memory of plex", "how is plex doing?": a named container is the subject.
+    if !slots.containers.is_empty()
+        && intents.iter().all(|i| {
+            matches!(
+                i,
+                Intent::Overview | Intent::Cpu | Intent::Memory | Intent::Processes
+            )
+        })
+    {
+        intents = vec![Intent::Containers];
+    }
+    let (planned, notes) = plan(&intents, &slots, tools, &containers);
+    let outcomes = join_all(
+        planned
+            .iter()
+            .map(|call| tools.call(call.tool, call.arguments.clone())),
+    )
+    .await;
+    let mut sections: Vec<String> = notes;
+    for (call, outcome) in planned.iter().zip(&outcomes) {
+        sections.push(render::render(question, call, outcome));
+    }
+    let mut tool_calls: Vec<_> = looked_up.into_iter().map(|o| o.record).collect();
+    tool_calls.extend(outcomes.into_iter().map(|o| o.record));
+    Answer {
+        text: sections.join("\n\n").trim().to_owned(),
+        tool_calls,
+        ..Answer::default()
+    }
+}
+
+/// What the answerer knows about the containers a question may name.
+#[derive(Debug, Default)]
+pub struct ContainerContext {
+    /// Every container's name, when they were looked up.
+    pub known: Vec<String>,
+    /// The containers the question names, in the order it names them.
+    pub mentioned: Vec<String>,
+    /// Docker could not be read for the lookup.
+    pub unreachable: Option<String>,
+}
+
+/// Looks up the live container names when the question may name one: it is about containers
+/// or the host's state and has a word that is not part of the answerer's vocabulary.
+async fn container_context(
+    question: &str,
+    intents: &[Intent],
+    tools: &ToolRegistry,
+) -> (ContainerContext, Option<CallOutcome>) {
+    let words = words(question);
+    let eligible = intents.iter().all(|i| {
+        matches!(
+            i,
+            Intent::Overview
+                | Intent::Cpu
+                | Intent::Memory
+                | Intent::Processes
+                | Intent::Containers
+                | Intent::Logs
+        )
+    });
+    let unknown_word = words.iter().any(|w| !known_word(w));
+    if !tools.contains(names::LIST_CONTAINERS)
+        || !eligible
+        || !(unknown_word || intents.contains(&Intent::Logs))
+    {
+        return (ContainerContext::default(), None);
+    }
+    let outcome = tools
+        .call(names::LIST_CONTAINERS, json!({"all": true}))
+        .await;
+    let mut context = ContainerContext::default();
+    match &outcome.result {
+        Ok(output) => {
+            context.known = output.data["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                .collect();
+            context.mentioned = mentioned_containers(&words, &context.known);
+        }
+        Err(error) => context.unreachable = Some(error.to_string()),
+    }
+    let about_containers = intents.contains(&Intent::Containers) || intents.contains(&Intent::Logs);
+    // A host question that names no container ("how much memory is used?") is answered as
+    // before: the lookup had no bearing on it, so neither it nor a Docker outage is reported.
+    if context.mentioned.is_empty() && !about_containers {
+        return (ContainerContext::default(), None);
+    }
+    (context, Some(outcome))
+}

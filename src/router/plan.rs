@@ -1,0 +1,178 @@
+//! The one mapping from what is asked to the read-only tools that answer it. Questions (intents
+//! and slots read from their words) and adapter commands (`/status`, `!logs plex`) both go
+//! through here, so no other module names a tool to answer a request.
+
+use serde_json::{Value, json};
+
+use super::slots::{ContainerFocus, Slots};
+use super::{ContainerContext, Intent};
+use crate::tools::{ToolRegistry, names};
+
+/// One call the answerer wants to make.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Planned {
+    pub intent: Intent,
+    pub tool: &'static str,
+    pub arguments: Value,
+}
+
+/// The calls for these intents, and notes for what cannot be asked of this assistant.
+pub fn plan(
+    intents: &[Intent],
+    slots: &Slots,
+    tools: &ToolRegistry,
+    containers: &ContainerContext,
+) -> (Vec<Planned>, Vec<String>) {
+    let mut calls = Vec::new();
+    let mut notes = Vec::new();
+    let mut want = |intent: Intent, tool: &'static str, arguments: Value| {
+        if tools.contains(tool) {
+            calls.push(Planned {
+                intent,
+                tool,
+                arguments,
+            });
+            true
+        } else {
+            false
+        }
+    };
+    for &intent in intents {
+        match intent {
+            Intent::Help => {}
+            Intent::Overview => {
+                want(intent, names::SYSTEM_OVERVIEW, json!({}));
+            }
+            Intent::Cpu => {
+                want(intent, names::CPU_USAGE, json!({}));
+            }
+            Intent::Memory => {
+                want(intent, names::MEMORY_USAGE, json!({}));
+            }
+            Intent::Disk => {
+                want(intent, names::DISK_USAGE, json!({}));
+            }
+            Intent::Temperature => {
+                want(intent, names::TEMPERATURES, json!({}));
+            }
+            Intent::Network => {
+                want(intent, names::NETWORK_USAGE, json!({}));
+            }
+            Intent::Processes => {
+                let by = if slots.by_memory { "memory" } else { "cpu" };
+                want(intent, names::TOP_PROCESSES, json!({"by": by, "limit": 10}));
+            }
+            Intent::Containers | Intent::Logs => {
+                if !tools.contains(names::LIST_CONTAINERS) {
+                    notes.push(
+                        "I can't see Docker from here: no Docker connection is available to \
+                         this assistant, so I can't report on containers or their logs."
+                            .to_owned(),
+                    );
+                    continue;
+                }
+                if let Some(error) = &containers.unreachable {
+                    // One clear sentence instead of the same failure from every tool.
+                    notes.push(format!("I couldn't read the containers: {error}."));
+                    continue;
+                }
+                let (container_calls, container_notes) = plan_containers(intent, slots, containers);
+                notes.extend(container_notes);
+                for (tool, arguments) in container_calls {
+                    want(intent, tool, arguments);
+                }
+            }
+            Intent::Alerts => {
+                if !want(intent, names::ACTIVE_ALERTS, json!({})) {
+                    notes.push(
+                        "No alert rules are active in this assistant; here is the overall state \
+                         instead."
+                            .to_owned(),
+                    );
+                    if !intents.contains(&Intent::Overview) {
+                        want(Intent::Overview, names::SYSTEM_OVERVIEW, json!({}));
+                    }
+                }
+            }
+        }
+    }
+    (calls, notes)
+}
+
+/// The Docker calls for a container question.
+pub fn plan_containers(
+    intent: Intent,
+    slots: &Slots,
+    containers: &ContainerContext,
+) -> (Vec<(&'static str, Value)>, Vec<String>) {
+    let named = &slots.containers[..slots.containers.len().min(3)];
+    let mut calls = Vec::new();
+    let mut notes = Vec::new();
+    if intent == Intent::Logs {
+        if named.is_empty() {
+            let mut note = "Which container's logs? Name one, e.g. \"logs of plex\".".to_owned();
+            if !containers.known.is_empty() {
+                note.push_str(&format!(" Containers: {}.", containers.known.join(", ")));
+            }
+            notes.push(note);
+        }
+        for name in named {
+            let mut arguments = json!({"name": name});
+            if let Some(lines) = slots.lines {
+                arguments["lines"] = json!(lines);
+            }
+            if let Some(since) = &slots.since {
+                arguments["since"] = json!(since);
+            }
+            if let Some(filter) = &slots.filter {
+                arguments["filter"] = json!(filter);
+            }
+            calls.push((names::CONTAINER_LOGS, arguments));
+        }
+        return (calls, notes);
+    }
+    match slots.focus {
+        ContainerFocus::Crashes => {
+            let mut arguments = json!({});
+            if let Some(since) = &slots.since {
+                arguments["since"] = json!(since);
+            }
+            if named.is_empty() {
+                calls.push((names::DOCKER_EVENTS, arguments.clone()));
+            }
+            for name in named {
+                let mut arguments = arguments.clone();
+                arguments["name"] = json!(name);
+                calls.push((names::DOCKER_EVENTS, arguments));
+                calls.push((names::CONTAINER_DETAILS, json!({"name": name})));
+            }
+        }
+        ContainerFocus::Resources => {
+            let sort_by = if slots.by_memory { "memory" } else { "cpu" };
+            if named.is_empty() {
+                calls.push((names::CONTAINER_STATS, json!({"sort_by": sort_by})));
+            }
+            for name in named {
+                calls.push((
+                    names::CONTAINER_STATS,
+                    json!({"name": name, "sort_by": sort_by}),
+                ));
+            }
+        }
+        _ if !named.is_empty() => {
+            for name in named {
+                calls.push((names::CONTAINER_DETAILS, json!({"name": name})));
+            }
+        }
+        ContainerFocus::Engine => calls.push((names::DOCKER_INFO, json!({}))),
+        ContainerFocus::List => {
+            let arguments = match slots.state {
+                Some(state) => json!({"state": state}),
+                None if slots.all => json!({"all": true}),
+                None => json!({}),
+            };
+            calls.push((names::LIST_CONTAINERS, arguments));
+        }
+    }
+    (calls, notes)
+}
