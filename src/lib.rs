@@ -10,7 +10,10 @@ pub mod conversation;
 pub mod llm;
 pub mod orchestrator;
 pub mod policy;
-pub mod secret;
+/// Secrets from the config: the kit's type, which the adapters' config sections share.
+pub mod secret {
+    pub use homelab_kit::Secret;
+}
 pub mod serve;
 pub mod tools;
 
