@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use homelab_port::Platform;
+
 use crate::alerts::{ActiveAlerts, AlertEvaluator};
 use crate::audit::{AuditError, AuditSink, Auditor, JsonlAudit};
 use crate::config::{Config, LlmConfig, ProviderChoice};
@@ -63,12 +65,15 @@ impl App {
             provider = provider.name(),
             "assistant ready"
         );
-        let orchestrator = Arc::new(Orchestrator::new(
-            tools,
-            provider,
-            ConversationStore::new(&config.conversation),
-            audit,
-        ));
+        let orchestrator = Arc::new(
+            Orchestrator::new(
+                tools,
+                provider,
+                ConversationStore::new(&config.conversation),
+                audit,
+            )
+            .with_message_limit(Platform::Http, config.http.max_message_chars),
+        );
         Ok(Self {
             orchestrator,
             sampler,

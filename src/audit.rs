@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{SecondsFormat, Utc};
+use homelab_kit::truncate_bytes;
 use homelab_port::{Origin, ToolCall};
 
 use crate::llm::LlmUsage;
@@ -20,17 +21,8 @@ pub const SYSTEM_AUDIT_PATH: &str = "/var/log/homelab-assistant/audit.jsonl";
 /// Longest user message or answer kept in an entry; the rest is marked as cut.
 const MAX_TEXT_BYTES: usize = 64 * 1024;
 
-/// What became of a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Answered,
-    Refused,
-    Error,
-    Invalid,
-    RateLimited,
-    Unauthorized,
-}
+/// What became of a request; one type with the adapters' metrics.
+pub use homelab_port::Outcome;
 
 /// One line of the audit log.
 #[derive(Clone, Debug, Serialize)]
@@ -82,13 +74,9 @@ fn serialize_bounded<S: serde::Serializer>(text: &str, serializer: S) -> Result<
     if text.len() <= MAX_TEXT_BYTES {
         return serializer.serialize_str(text);
     }
-    let mut end = MAX_TEXT_BYTES;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
     serializer.serialize_str(&format!(
         "{}… [cut, {} bytes in all]",
-        &text[..end],
+        truncate_bytes(text, MAX_TEXT_BYTES),
         text.len()
     ))
 }

@@ -11,7 +11,10 @@ pub mod llm;
 pub mod orchestrator;
 pub mod policy;
 pub mod router;
-pub mod secret;
+/// Secrets from the config: the kit's type, which the adapters' config sections share.
+pub mod secret {
+    pub use homelab_kit::Secret;
+}
 pub mod serve;
 pub mod tools;
 

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use homelab_port::{ChatError, ChatHandler, Command, Inbound, Rejection, Reply, ToolCall};
+use homelab_port::{
+    ChatError, ChatHandler, Command, Inbound, Outcome, Platform, Rejection, Reply, ToolCall,
+};
 use serde_json::json;
 
-use crate::audit::{AuditEntry, AuditSink, Outcome};
+use crate::audit::{AuditEntry, AuditSink};
 use crate::conversation::{ConversationStore, Turn};
 use crate::llm::{AnswerRequest, LlmProvider, LlmUsage};
 use crate::policy;
@@ -27,6 +29,8 @@ pub struct Orchestrator {
     provider: Arc<dyn LlmProvider>,
     conversations: ConversationStore,
     audit: Arc<dyn AuditSink>,
+    /// Platforms whose adapters are configured with a stricter message limit (`http`).
+    message_limits: Vec<(Platform, usize)>,
 }
 
 impl std::fmt::Debug for Orchestrator {
@@ -61,7 +65,24 @@ impl Orchestrator {
             provider,
             conversations,
             audit,
+            message_limits: Vec::new(),
         }
+    }
+
+    /// Accepts at most `max_chars` characters from `platform` (below [`MAX_MESSAGE_CHARS`]).
+    pub fn with_message_limit(mut self, platform: Platform, max_chars: usize) -> Self {
+        self.message_limits
+            .retain(|(listed, _)| *listed != platform);
+        self.message_limits
+            .push((platform, max_chars.min(MAX_MESSAGE_CHARS)));
+        self
+    }
+
+    fn message_limit(&self, platform: Platform) -> usize {
+        self.message_limits
+            .iter()
+            .find(|(listed, _)| *listed == platform)
+            .map_or(MAX_MESSAGE_CHARS, |(_, max)| *max)
     }
 
     pub fn tools(&self) -> &ToolRegistry {
@@ -173,7 +194,7 @@ fn is_invisible(c: char) -> bool {
 /// conversation; elsewhere the caller is the user (an HTTP API key's name, the local user).
 fn memory_key(origin: &homelab_port::Origin, id: &str) -> String {
     let caller = match origin.platform {
-        homelab_port::Platform::Discord | homelab_port::Platform::Matrix => origin
+        Platform::Discord | Platform::Matrix => origin
             .channel_id
             .as_deref()
             .unwrap_or(origin.user_id.as_str()),
@@ -191,13 +212,15 @@ impl ChatHandler for Orchestrator {
     async fn handle(&self, inbound: Inbound) -> Result<Reply, ChatError> {
         let started = Instant::now();
         let mut entry = AuditEntry::new(&inbound.origin, &inbound.text, Outcome::Answered);
+        let max = self.message_limit(inbound.origin.platform);
         let checked = conversation_id(inbound.conversation_id.as_deref()).and_then(|id| {
             let text = inbound.text.trim();
+            let chars = text.chars().count();
             if inbound.command.is_none() && text.is_empty() {
                 Err(ChatError::InvalidInput("The message is empty.".to_owned()))
-            } else if text.chars().count() > MAX_MESSAGE_CHARS {
+            } else if chars > max {
                 Err(ChatError::InvalidInput(format!(
-                    "The message is longer than {MAX_MESSAGE_CHARS} characters."
+                    "The message is too long: {chars} characters, at most {max} are accepted."
                 )))
             } else {
                 Ok(id)
@@ -280,12 +303,7 @@ impl ChatHandler for Orchestrator {
     }
 
     async fn reject(&self, inbound: Inbound, rejection: Rejection) -> Result<(), ChatError> {
-        let outcome = match rejection {
-            Rejection::Unauthorized | Rejection::Forbidden { .. } => Outcome::Unauthorized,
-            Rejection::RateLimited { .. } => Outcome::RateLimited,
-            _ => Outcome::Invalid,
-        };
-        let mut entry = AuditEntry::new(&inbound.origin, &inbound.text, outcome);
+        let mut entry = AuditEntry::new(&inbound.origin, &inbound.text, rejection.outcome());
         entry.conversation_id = inbound.conversation_id.clone();
         entry.assistant_response = rejection.user_message();
         self.write_audit(&entry)
@@ -584,8 +602,44 @@ mod tests {
             .reject(ask("cpu"), Rejection::Unauthorized)
             .await
             .unwrap();
+        orchestrator
+            .reject(
+                ask(""),
+                Rejection::TooLarge {
+                    reason: "at most 16384 bytes".into(),
+                },
+            )
+            .await
+            .unwrap();
         let entries = audit.entries.lock().unwrap();
         assert_eq!(entries[0].outcome, Outcome::RateLimited);
         assert_eq!(entries[1].outcome, Outcome::Unauthorized);
+        assert_eq!(entries[2].outcome, Outcome::TooLarge);
+        let line = serde_json::to_value(&entries[2]).unwrap();
+        assert_eq!(line["outcome"], "too_large");
+    }
+
+    #[tokio::test]
+    async fn a_platform_limit_counts_characters_and_keeps_what_was_asked() {
+        let (orchestrator, audit) = orchestrator(Arc::new(OfflineAnswerer));
+        let orchestrator = orchestrator.with_message_limit(Platform::Http, 4000);
+        let from_http =
+            |text: String| Inbound::question(Origin::new(Platform::Http, "default"), text);
+        // 4,000 two-byte characters: 8,000 bytes, within the limit.
+        orchestrator
+            .handle(from_http("é".repeat(4000)))
+            .await
+            .unwrap();
+        let over = "é".repeat(4001);
+        let error = orchestrator
+            .handle(from_http(over.clone()))
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("4001 characters"), "{error}");
+        // Other platforms keep the core's own limit.
+        orchestrator.handle(ask(&over)).await.unwrap();
+        let entries = audit.entries.lock().unwrap();
+        assert_eq!(entries[1].outcome, Outcome::Invalid);
+        assert_eq!(entries[1].user_message, over);
     }
 }

@@ -59,33 +59,141 @@ const RESTART_LONGEST_PAUSE: Duration = Duration::from_secs(300);
 /// A bot that ran this long before failing was healthy: the next pause starts short again.
 const RESTART_HEALTHY_AFTER: Duration = Duration::from_secs(120);
 
-/// Why a chat bot ended, as the supervisor needs to know it.
+/// A queue of alert notices for one chat bot.
+type Notices = tokio::sync::mpsc::Receiver<String>;
+
+/// A stop signal handed to one run of an adapter.
+type Shutdown = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// What `serve` needs to know of a chat bot (Discord, Matrix) to supervise it: implemented for
+/// each bot adapter's own config, so the start, restart and stop logic is written once.
 #[allow(dead_code)] // Used only when a bot adapter is compiled in.
-enum BotEnd {
-    /// Its configuration can never work; starting it again would fail the same way.
-    Fatal(anyhow::Error),
-    /// A homeserver or gateway that is down, a connection lost for good, an early end.
-    Transient(anyhow::Error),
+trait ChatBot: Clone + Send + Sync + 'static {
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// How logs name it: `Discord`.
+    fn name(&self) -> &'static str;
+
+    /// Whether alert notices have somewhere to go (notify channels or rooms).
+    fn has_notice_targets(&self) -> bool;
+
+    /// How long it may take to stop after the signal, answers in flight included.
+    fn shutdown_grace(&self) -> Duration;
+
+    /// An error its configuration causes, which starting it again cannot cure.
+    fn is_fatal(error: &Self::Error) -> bool;
+
+    fn run(
+        self,
+        handler: Arc<dyn ChatHandler>,
+        notices: Option<Notices>,
+        shutdown: Shutdown,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
-/// Runs one chat bot (Discord, Matrix) until the stop, starting it again with a growing pause
-/// whenever it fails or ends on its own: a homeserver that is still booting, or a Discord outage,
-/// must not take `/chat` and the other bot down with it. Only a configuration that can never
-/// work ends `serve`. Alert notices reach whichever run of the bot is current.
+#[cfg(feature = "discord")]
+impl ChatBot for homelab_discord::Config {
+    type Error = homelab_discord::Error;
+
+    fn name(&self) -> &'static str {
+        "Discord"
+    }
+
+    fn has_notice_targets(&self) -> bool {
+        !self.notify_channels.is_empty()
+    }
+
+    fn shutdown_grace(&self) -> Duration {
+        homelab_discord::SHUTDOWN_GRACE
+    }
+
+    fn is_fatal(error: &Self::Error) -> bool {
+        matches!(
+            error,
+            homelab_discord::Error::NoAllowList | homelab_discord::Error::InvalidConfig(_)
+        )
+    }
+
+    async fn run(
+        self,
+        handler: Arc<dyn ChatHandler>,
+        notices: Option<Notices>,
+        shutdown: Shutdown,
+    ) -> Result<(), Self::Error> {
+        homelab_discord::run(self, handler, notices, shutdown).await
+    }
+}
+
+#[cfg(feature = "matrix")]
+impl ChatBot for homelab_matrix::Config {
+    type Error = homelab_matrix::Error;
+
+    fn name(&self) -> &'static str {
+        "Matrix"
+    }
+
+    fn has_notice_targets(&self) -> bool {
+        !self.notify_rooms.is_empty()
+    }
+
+    fn shutdown_grace(&self) -> Duration {
+        homelab_matrix::SHUTDOWN_GRACE
+    }
+
+    fn is_fatal(error: &Self::Error) -> bool {
+        matches!(error, homelab_matrix::Error::InvalidConfig(_))
+    }
+
+    async fn run(
+        self,
+        handler: Arc<dyn ChatHandler>,
+        notices: Option<Notices>,
+        shutdown: Shutdown,
+    ) -> Result<(), Self::Error> {
+        homelab_matrix::run(self, handler, notices, shutdown).await
+    }
+}
+
+/// The adapters `serve` runs, each with its name and result.
+type Adapters = JoinSet<(&'static str, anyhow::Result<()>)>;
+
+/// Starts `bot` under [`supervise`], and gives the alert watcher a queue to it when it has
+/// somewhere to post notices. Returns its shutdown grace.
 #[allow(dead_code)] // Used only when a bot adapter is compiled in.
-async fn supervise<Run, Attempt>(
-    name: &'static str,
-    notices: Option<tokio::sync::mpsc::Receiver<String>>,
+fn start_bot<B: ChatBot>(
+    bot: B,
+    handler: &Arc<dyn ChatHandler>,
     stopped: watch::Receiver<bool>,
-    mut run: Run,
-) -> anyhow::Result<()>
-where
-    Run: FnMut(
-        Option<tokio::sync::mpsc::Receiver<String>>,
-        std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
-    ) -> Attempt,
-    Attempt: Future<Output = Result<(), BotEnd>>,
-{
+    adapters: &mut Adapters,
+    notice_senders: &mut Vec<tokio::sync::mpsc::Sender<String>>,
+) -> Duration {
+    let name = bot.name();
+    let grace = bot.shutdown_grace();
+    let (notices, receiver) = tokio::sync::mpsc::channel(NOTICE_QUEUE);
+    if bot.has_notice_targets() {
+        notice_senders.push(notices);
+    }
+    let handler = Arc::clone(handler);
+    tracing::info!("starting the {name} bot");
+    adapters.spawn(async move {
+        let result = supervise(bot, handler, Some(receiver), stopped).await;
+        (name, result)
+    });
+    grace
+}
+
+/// Runs one chat bot until the stop, starting it again with a growing pause whenever it fails or
+/// ends on its own: a homeserver that is still booting, or a Discord outage, must not take `/chat`
+/// and the other bot down with it. Only a configuration that can never work ends `serve`. Alert
+/// notices reach whichever run of the bot is current.
+#[allow(dead_code)] // Used only when a bot adapter is compiled in.
+async fn supervise<B: ChatBot>(
+    bot: B,
+    handler: Arc<dyn ChatHandler>,
+    notices: Option<Notices>,
+    stopped: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let name = bot.name();
     let notices = notices.map(|receiver| Arc::new(tokio::sync::Mutex::new(receiver)));
     let mut pause = RESTART_FIRST_PAUSE;
     loop {
@@ -106,27 +214,25 @@ where
             }
             None => (None, None),
         };
-        let shutdown = {
+        let shutdown: Shutdown = {
             let mut stopped = stopped.clone();
             Box::pin(async move {
                 let _ = stopped.wait_for(|s| *s).await;
             })
         };
         let started = std::time::Instant::now();
-        let end = run(receiver, shutdown).await;
+        let end = bot
+            .clone()
+            .run(Arc::clone(&handler), receiver, shutdown)
+            .await;
         if let Some(relay) = relay {
             relay.abort();
         }
-        if *stopped.borrow() {
-            return match end {
-                Ok(()) => Ok(()),
-                Err(BotEnd::Fatal(err) | BotEnd::Transient(err)) => Err(err),
-            };
-        }
         let err = match end {
+            Ok(()) if *stopped.borrow() => return Ok(()),
             Ok(()) => anyhow::anyhow!("it ended on its own"),
-            Err(BotEnd::Fatal(err)) => return Err(err),
-            Err(BotEnd::Transient(err)) => err,
+            Err(err) if *stopped.borrow() || B::is_fatal(&err) => return Err(err.into()),
+            Err(err) => anyhow::Error::from(err),
         };
         if started.elapsed() >= RESTART_HEALTHY_AFTER {
             pause = RESTART_FIRST_PAUSE;
@@ -162,8 +268,10 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             let _ = stopped.wait_for(|s| *s).await;
         }
     };
-    let mut adapters: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
+    let mut adapters = Adapters::new();
     let mut skipped: Vec<String> = Vec::new();
+    // The longest shutdown grace of the adapters started.
+    let mut grace = Duration::ZERO;
     // One sender per chat adapter that can post alert notifications.
     let mut notice_senders: Vec<tokio::sync::mpsc::Sender<String>> = Vec::new();
 
@@ -178,6 +286,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         let handler = handler.clone();
         let metrics = metrics.clone();
         let shutdown = until_stopped();
+        grace = grace.max(http.shutdown_grace);
         adapters.spawn(async move {
             let result = homelab_http::run(http, handler, metrics, listener, shutdown)
                 .await
@@ -193,30 +302,15 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
 
     #[cfg(feature = "discord")]
     if config.discord.enabled() {
-        let discord = discord_config(config)?;
-        let (notices, receiver) = tokio::sync::mpsc::channel(NOTICE_QUEUE);
-        if !discord.notify_channels.is_empty() {
-            notice_senders.push(notices);
-        }
-        let handler = handler.clone();
-        let stopped = stop.subscribe();
-        tracing::info!("starting the Discord bot");
-        adapters.spawn(async move {
-            let result = supervise("Discord", Some(receiver), stopped, |notices, shutdown| {
-                let (discord, handler) = (discord.clone(), handler.clone());
-                async move {
-                    homelab_discord::run(discord, handler, notices, shutdown)
-                        .await
-                        .map_err(|err| match err {
-                            homelab_discord::Error::NoAllowList
-                            | homelab_discord::Error::InvalidConfig(_) => BotEnd::Fatal(err.into()),
-                            err => BotEnd::Transient(err.into()),
-                        })
-                }
-            })
-            .await;
-            ("discord", result)
-        });
+        let bot = discord_config(config)?;
+        let bot_grace = start_bot(
+            bot,
+            &handler,
+            stop.subscribe(),
+            &mut adapters,
+            &mut notice_senders,
+        );
+        grace = grace.max(bot_grace);
     } else {
         skipped.push("discord (no DISCORD_TOKEN)".to_owned());
     }
@@ -227,29 +321,15 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
 
     #[cfg(feature = "matrix")]
     if config.matrix.enabled() {
-        let matrix = matrix_config(config)?;
-        let (notices, receiver) = tokio::sync::mpsc::channel(NOTICE_QUEUE);
-        if !matrix.notify_rooms.is_empty() {
-            notice_senders.push(notices);
-        }
-        let handler = handler.clone();
-        let stopped = stop.subscribe();
-        tracing::info!("starting the Matrix bot");
-        adapters.spawn(async move {
-            let result = supervise("Matrix", Some(receiver), stopped, |notices, shutdown| {
-                let (matrix, handler) = (matrix.clone(), handler.clone());
-                async move {
-                    homelab_matrix::run(matrix, handler, notices, shutdown)
-                        .await
-                        .map_err(|err| match err {
-                            homelab_matrix::Error::InvalidConfig(_) => BotEnd::Fatal(err.into()),
-                            err => BotEnd::Transient(err.into()),
-                        })
-                }
-            })
-            .await;
-            ("matrix", result)
-        });
+        let bot = matrix_config(config)?;
+        let bot_grace = start_bot(
+            bot,
+            &handler,
+            stop.subscribe(),
+            &mut adapters,
+            &mut notice_senders,
+        );
+        grace = grace.max(bot_grace);
     } else {
         skipped.push("matrix (no MATRIX_HOMESERVER)".to_owned());
     }
@@ -290,7 +370,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     }
     let _ = stop.send(true);
     // Adapters bound their own grace period; this is only a backstop.
-    let backstop = Duration::from_secs(config.http.shutdown_grace_secs + 5);
+    let backstop = grace + Duration::from_secs(5);
     let _ = tokio::time::timeout(backstop, async {
         while let Some(joined) = adapters.join_next().await {
             if let (name, Err(err)) = match joined {
@@ -334,14 +414,11 @@ fn http_config(config: &Config) -> anyhow::Result<homelab_http::Config> {
             .http
             .keys()
             .into_iter()
-            .map(|(name, key)| homelab_http::ApiKey::new(name, key.expose()))
+            .map(|(name, key)| homelab_http::ApiKey { name, key })
             .collect(),
         max_body_bytes: config.http.max_body_bytes,
         max_message_chars: config.http.max_message_chars,
-        rate_limit: homelab_http::RateLimit {
-            requests: config.rate_limit.requests,
-            window: Duration::from_secs(config.rate_limit.window_secs),
-        },
+        rate_limit: config.rate_limit,
         metrics_public: config.http.metrics_public,
         allowed_origins: config.http.allowed_origins.clone(),
         shutdown_grace: Duration::from_secs(config.http.shutdown_grace_secs),
@@ -363,20 +440,13 @@ fn discord_config(config: &Config) -> anyhow::Result<homelab_discord::Config> {
     discord.allowed_roles = d.allowed_roles.clone();
     discord.respond_to_mentions = d.respond_to_mentions;
     discord.notify_channels = d.notify_channels.clone();
-    discord.rate_limit = homelab_discord::RateLimit {
-        requests: config.rate_limit.requests,
-        window: Duration::from_secs(config.rate_limit.window_secs),
-    };
+    discord.rate_limit = config.rate_limit;
     Ok(discord)
 }
 
 #[cfg(feature = "matrix")]
 fn matrix_config(config: &Config) -> anyhow::Result<homelab_matrix::Config> {
     let m = &config.matrix;
-    let secret = |s: &Option<crate::secret::Secret>| {
-        s.as_ref()
-            .map(|s| secrecy::SecretString::from(s.expose().to_owned()))
-    };
     let store_path = m
         .effective_store_path()
         .context("set matrix.store_path (no HOME or XDG_STATE_HOME to default from)")?;
@@ -386,18 +456,15 @@ fn matrix_config(config: &Config) -> anyhow::Result<homelab_matrix::Config> {
             .clone()
             .context("matrix.homeserver is required")?,
         user: m.user.clone().context("matrix.user is required")?,
-        password: secret(&m.password),
-        access_token: secret(&m.access_token),
+        password: m.password.clone(),
+        access_token: m.access_token.clone(),
         device_name: m.device_name.clone(),
         store_path,
-        store_passphrase: secret(&m.store_passphrase),
+        store_passphrase: m.store_passphrase.clone(),
         allowed_users: m.allowed_users.clone(),
         allowed_rooms: m.allowed_rooms.clone(),
         command_prefix: m.command_prefix.clone(),
-        rate_limit: homelab_matrix::RateLimit {
-            requests: config.rate_limit.requests,
-            window: Duration::from_secs(config.rate_limit.window_secs),
-        },
+        rate_limit: config.rate_limit,
         notify_rooms: m.notify_rooms.clone(),
     })
 }

@@ -163,7 +163,10 @@ fn alerts_settings_are_validated_together_and_name_their_env() {
         let config = config::load(None).expect("valid").config;
         let alerts = &config.alerts;
         assert!(alerts.notify);
-        assert_eq!(alerts.quiet_hours.as_deref(), Some("23:00-07:00"));
+        assert_eq!(
+            alerts.quiet_hours,
+            Some(homelab_assistant::alerts::QuietHours::parse("23:00-07:00").unwrap())
+        );
         assert_eq!(alerts.disk_warning_percent, 80.0);
         assert_eq!(alerts.disk_critical_percent, 95.0, "defaults fill the rest");
         assert_eq!(alerts.repeat_secs, 600, "env beats the file");

@@ -8,7 +8,6 @@
 //! when each alert has been active and how each container's restart count moved.
 
 pub mod docker;
-pub mod quiet;
 pub mod rules;
 pub mod tool;
 pub mod watcher;
@@ -27,13 +26,13 @@ use crate::tools::docker::DockerHosts;
 use crate::tools::docker::client::{self, DockerClient};
 use crate::tools::sampler::Sampler;
 
-pub use self::quiet::QuietHours;
 pub use self::rules::{
     ContainerCounts, ContainerFacts, DiskFigure, EngineFacts, Facts, Figures, RecentRestarts,
     evaluate, figures,
 };
 pub use self::tool::ActiveAlerts;
 pub use self::watcher::{AlertSource, Watcher, WatcherSettings, spawn_watcher};
+pub use crate::config::QuietHours;
 
 /// How bad an alert is; `Critical` sorts after (is greater than) `Warning`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

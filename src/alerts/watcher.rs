@@ -53,10 +53,7 @@ impl WatcherSettings {
         Self {
             interval: Duration::from_secs(config.interval_secs.max(1)),
             repeat: Duration::from_secs(config.repeat_secs),
-            quiet_hours: config
-                .quiet_hours
-                .as_deref()
-                .and_then(|q| QuietHours::parse(q).ok()),
+            quiet_hours: config.quiet_hours,
             max_per_hour: config.max_per_hour.max(1),
         }
     }
@@ -923,7 +920,7 @@ mod tests {
         let config = AlertsConfig {
             interval_secs: 30,
             repeat_secs: 600,
-            quiet_hours: Some("22:00-06:30".into()),
+            quiet_hours: Some(QuietHours::parse("22:00-06:30").unwrap()),
             max_per_hour: 5,
             ..AlertsConfig::default()
         };

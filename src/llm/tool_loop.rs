@@ -256,11 +256,7 @@ fn cut(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
+    format!("{}…", homelab_kit::truncate_bytes(text, max))
 }
 
 /// Parses the model's JSON-string arguments and runs the call through the registry, which

@@ -54,11 +54,8 @@ pub fn wrap_tool_result(
     } else if allowance < 64 {
         "[omitted: the tool output budget for this answer is used up]".to_owned()
     } else {
-        let mut end = allowance - 48;
-        while !body.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{} …[cut: {} bytes in all]", &body[..end], body.len())
+        let kept = homelab_kit::truncate_bytes(&body, allowance - 48);
+        format!("{kept} …[cut: {} bytes in all]", body.len())
     };
     budget.remaining = budget.remaining.saturating_sub(body.len());
     // A closing tag inside the data, in any case or spacing, would end the wrapper early.

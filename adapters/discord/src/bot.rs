@@ -6,9 +6,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use homelab_kit::{AbortOnDrop, FORGET_IDLE_EVERY, Unit, every, split_markdown};
 use homelab_port::ChatHandler;
 use poise::serenity_prelude as serenity;
-use secrecy::ExposeSecret;
 use serenity::{
     ApplicationId, ChannelId, CreateMessage, FullEvent, GatewayIntents, GuildId, Http, HttpBuilder,
     LightMethod, Request, Route,
@@ -16,19 +16,16 @@ use serenity::{
 use tokio::sync::mpsc;
 
 use crate::commands::{self, CommandError, Data, no_pings};
-use crate::split::{MESSAGE_LIMIT, split_message};
+use crate::split::MESSAGE_LIMIT;
 use crate::state::Shared;
 use crate::{Config, Error, mention};
 
 /// How long the gateway may take to close after the shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+pub(crate) const GATEWAY_GRACE: Duration = Duration::from_secs(5);
 
 /// How long answers already being worked on may take to finish (and write their audit entries)
 /// after the gateway closed.
-const IN_FLIGHT_GRACE: Duration = Duration::from_secs(10);
-
-/// How often idle rate-limit buckets are dropped.
-const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
+pub(crate) const IN_FLIGHT_GRACE: Duration = Duration::from_secs(10);
 
 /// Runs the Discord bot until `shutdown` completes or the gateway fails for good.
 ///
@@ -77,7 +74,8 @@ pub async fn run(
         .await
         .map_err(|e| Error::Connect(Box::new(e)))?;
     let shard_manager = Arc::clone(&client.shard_manager);
-    let _janitor = AbortOnDrop(tokio::spawn(forget_idle(Arc::clone(&shared))));
+    let janitor_shared = Arc::clone(&shared);
+    let _janitor = every(FORGET_IDLE_EVERY, move || janitor_shared.forget_idle());
     let _poster = notices.map(|notices| {
         let channels = config
             .notify_channels
@@ -98,17 +96,10 @@ pub async fn run(
         () = &mut shutdown => {
             tracing::info!("Discord adapter shutting down");
             shard_manager.shutdown_all().await;
-            tokio::time::timeout(SHUTDOWN_GRACE, &mut start).await.unwrap_or(Ok(()))
+            tokio::time::timeout(GATEWAY_GRACE, &mut start).await.unwrap_or(Ok(()))
         }
     };
-    if tokio::time::timeout(IN_FLIGHT_GRACE, shared.in_flight.wait_idle())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "the assistant was still answering Discord requests after the shutdown grace"
-        );
-    }
+    shared.core.drain("discord", IN_FLIGHT_GRACE).await;
     result.map_err(|e| Error::Gateway(Box::new(e)))?;
     tracing::info!("Discord adapter stopped");
     Ok(())
@@ -117,7 +108,7 @@ pub async fn run(
 /// The REST client. serenity only honours a proxy base with its own rate limiter off, so a
 /// proxy (or the test fake) is trusted to rate-limit instead.
 fn rest_client(config: &Config) -> Http {
-    let builder = HttpBuilder::new(config.token.expose_secret());
+    let builder = HttpBuilder::new(config.token.expose());
     match config.rest_proxy() {
         Some(base) => builder.proxy(base).ratelimiter_disabled(true).build(),
         None => builder.build(),
@@ -241,7 +232,7 @@ async fn post_notices(
         tracing::debug!("no Discord notify_channels; alert notices are not posted to Discord");
     }
     while let Some(text) = notices.recv().await {
-        for chunk in split_message(&text, MESSAGE_LIMIT) {
+        for chunk in split_markdown(&text, MESSAGE_LIMIT, Unit::Chars) {
             for channel in &channels {
                 let message = CreateMessage::new()
                     .content(chunk.clone())
@@ -251,24 +242,6 @@ async fn post_notices(
                 }
             }
         }
-    }
-}
-
-async fn forget_idle(shared: Arc<Shared>) {
-    let mut every = tokio::time::interval(FORGET_IDLE_EVERY);
-    every.tick().await;
-    loop {
-        every.tick().await;
-        shared.forget_idle();
-    }
-}
-
-/// Stops a background task when `run` returns, however it returns.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

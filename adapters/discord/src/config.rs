@@ -1,9 +1,7 @@
 //! The adapter's own configuration as plain values, so this crate needs no config framework and the
 //! binary converts its root `[discord]` section into it in one place.
 
-use std::time::Duration;
-
-use secrecy::{ExposeSecret, SecretString};
+use homelab_kit::{RateLimit, Secret};
 
 use crate::Error;
 use crate::access::AllowLists;
@@ -15,7 +13,7 @@ const DISCORD_BASE: &str = "https://discord.com";
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The bot token, without the `Bot ` prefix (it is accepted with it too).
-    pub token: SecretString,
+    pub token: Secret,
     /// A Discord-compatible REST base such as `http://127.0.0.1:PORT` (a proxy, or a fake in
     /// tests); `None` talks to discord.com. A trailing `/api` is accepted and ignored.
     pub api_base: Option<String>,
@@ -38,7 +36,7 @@ impl Config {
     /// default rate limit.
     pub fn new(token: impl Into<String>) -> Self {
         Self {
-            token: SecretString::from(token.into()),
+            token: Secret::new(token),
             api_base: None,
             allowed_guilds: Vec::new(),
             allowed_channels: Vec::new(),
@@ -65,15 +63,15 @@ impl Config {
             return Err(Error::NoAllowList);
         }
         let mut problems = Vec::new();
-        if self.token.expose_secret().trim().is_empty() {
+        if self.token.expose().trim().is_empty() {
             problems.push("the bot token is empty".to_owned());
         }
-        if self.rate_limit.requests == 0 {
-            problems.push("rate_limit.requests must be at least 1".to_owned());
-        }
-        if self.rate_limit.window.is_zero() {
-            problems.push("rate_limit.window must be longer than zero".to_owned());
-        }
+        problems.extend(
+            self.rate_limit
+                .problems("rate_limit")
+                .iter()
+                .map(ToString::to_string),
+        );
         if let Some(base) = &self.api_base
             && !(base.starts_with("http://") || base.starts_with("https://"))
         {
@@ -110,26 +108,10 @@ impl Config {
     }
 }
 
-/// A rate: at most `requests` per `window`, with the whole allowance usable as a burst.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
-    pub requests: u32,
-    pub window: Duration,
-}
-
-impl Default for RateLimit {
-    /// The old gateway's `RATE_LIMIT_REQUESTS=60`, `RATE_LIMIT_WINDOW=60`.
-    fn default() -> Self {
-        Self {
-            requests: 60,
-            window: Duration::from_secs(60),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn with_users() -> Config {
         Config {

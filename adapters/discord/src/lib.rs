@@ -24,8 +24,15 @@ mod mention;
 mod split;
 mod state;
 
+use std::time::Duration;
+
 pub use bot::run;
-pub use config::{Config, RateLimit};
+
+/// How long [`run`] may take to return after the shutdown signal: the gateway's close, then the
+/// answers still in flight.
+pub const SHUTDOWN_GRACE: Duration = bot::GATEWAY_GRACE.saturating_add(bot::IN_FLIGHT_GRACE);
+pub use config::Config;
+pub use homelab_kit::RateLimit;
 pub use split::{ATTACHMENT_NAME, MAX_MESSAGES, MESSAGE_LIMIT};
 
 /// A failure from serenity, boxed so that serenity's types stay out of this crate's API.

@@ -3,27 +3,14 @@
 //! types so it is tested without Discord.
 
 use std::fmt;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use governor::clock::Clock;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use homelab_kit::{Core, KeyedLimiter};
 use homelab_port::{ChatHandler, Command, Inbound, Origin, Platform, Rejection};
-use tokio::sync::Notify;
 
 use crate::access::AllowLists;
 use crate::{Config, Error};
-
-/// How long one answer may take before the asker is told it timed out: generous, because a local
-/// LLM with several tool rounds is slow, but finite, so the "thinking…" message never hangs forever
-/// (Discord keeps an interaction token for 15 minutes).
-pub(crate) const HANDLER_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Shown when the core takes longer than [`HANDLER_TIMEOUT`] or panics; never an internal detail.
-const TIMED_OUT: &str = "The assistant took too long to answer; please try again later.";
-const FAILED: &str = "Something went wrong while answering; the error was logged.";
 
 /// A request as the user made it, before it becomes an [`Inbound`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,12 +81,12 @@ pub(crate) fn container_choices(mut names: Vec<String>, partial: &str) -> Vec<St
 
 /// Shared by every command and mention.
 pub(crate) struct Shared {
-    handler: Arc<dyn ChatHandler>,
+    /// Every call into the core; its timeout (120 s) is well within the 15 minutes Discord keeps
+    /// an interaction token, so the "thinking…" message never hangs forever.
+    pub(crate) core: Core,
     pub(crate) access: AllowLists,
-    limiter: DefaultKeyedRateLimiter<u64>,
+    limiter: KeyedLimiter<u64>,
     pub(crate) respond_to_mentions: bool,
-    handler_timeout: Duration,
-    pub(crate) in_flight: Arc<InFlight>,
 }
 
 impl fmt::Debug for Shared {
@@ -107,145 +94,52 @@ impl fmt::Debug for Shared {
         f.debug_struct("Shared")
             .field("access", &self.access)
             .field("respond_to_mentions", &self.respond_to_mentions)
-            .field("handler_timeout", &self.handler_timeout)
+            .field("core", &self.core)
             .finish_non_exhaustive()
     }
 }
 
 impl Shared {
     pub(crate) fn new(config: &Config, handler: Arc<dyn ChatHandler>) -> Result<Self, Error> {
-        let rate = config.rate_limit;
-        let requests = NonZeroU32::new(rate.requests)
-            .ok_or_else(|| Error::InvalidConfig("rate_limit.requests must be at least 1".into()))?;
-        // One request's share of the window; the burst lets a user spend the whole window's
-        // allowance at once, like the HTTP adapter and the old gateway.
-        let quota = Quota::with_period(rate.window / rate.requests)
-            .ok_or_else(|| Error::InvalidConfig("rate_limit.window is too short".into()))?
-            .allow_burst(requests);
+        let limiter = KeyedLimiter::new(config.rate_limit)
+            .map_err(|e| Error::InvalidConfig(e.to_string()))?;
         Ok(Self {
-            handler,
+            core: Core::new(handler),
             access: config.allow_lists(),
-            limiter: RateLimiter::keyed(quota),
+            limiter,
             respond_to_mentions: config.respond_to_mentions,
-            handler_timeout: HANDLER_TIMEOUT,
-            in_flight: Arc::default(),
         })
     }
 
     /// Takes one request from `user`'s allowance; `Err` holds the whole seconds to wait.
     pub(crate) fn check_rate(&self, user: u64) -> Result<(), u64> {
-        self.limiter.check_key(&user).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.limiter.clock().now());
-            // Round up, so a user who waits that long is admitted.
-            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
-        })
+        self.limiter.check(&user)
     }
 
-    /// Forgets users whose buckets are full again, so the map stays as small as the set of
-    /// recently active users.
+    /// Forgets users whose buckets are full again.
     pub(crate) fn forget_idle(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
+        self.limiter.forget_idle();
     }
 
-    /// The text to show for `inbound`: the core's answer, or an error that is safe to show. The
-    /// core runs in a task of its own so that Discord hiccups cannot cancel it halfway through its
-    /// audit write.
+    /// The text to show for `inbound`: the core's answer, or its error's safe text.
     pub(crate) async fn answer(&self, inbound: Inbound) -> String {
-        let handler = Arc::clone(&self.handler);
-        let guard = self.in_flight.start();
-        let task = tokio::spawn(async move {
-            let result = handler.handle(inbound).await;
-            drop(guard);
-            result
-        });
-        match tokio::time::timeout(self.handler_timeout, task).await {
-            Ok(Ok(Ok(reply))) => reply.text,
-            Ok(Ok(Err(error))) => {
-                tracing::warn!(error = %error, detail = error.detail(), "the assistant could not answer a Discord request");
-                error.to_string()
-            }
-            Ok(Err(_panicked)) => {
-                tracing::error!("the assistant panicked while answering a Discord request");
-                FAILED.to_owned()
-            }
-            Err(_) => {
-                tracing::warn!(timeout = ?self.handler_timeout, "the assistant timed out answering a Discord request");
-                TIMED_OUT.to_owned()
-            }
+        match self.core.answer(inbound).await {
+            Ok(reply) => reply.text,
+            Err(error) => error.to_string(),
         }
     }
 
-    /// Records a request the adapter turned away; failures are logged, since the asker was already
-    /// told why nothing ran.
+    /// Records a request the adapter turned away; a failure was logged by the kit, and the asker
+    /// was already told why nothing ran.
     pub(crate) async fn reject(&self, inbound: Inbound, rejection: Rejection) {
-        let handler = Arc::clone(&self.handler);
-        let outcome = rejection.outcome();
-        let guard = self.in_flight.start();
-        let task = tokio::spawn(async move {
-            let result = handler.reject(inbound, rejection).await;
-            drop(guard);
-            result
-        });
-        match task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => {
-                tracing::error!(
-                    outcome,
-                    detail = error.detail(),
-                    "could not audit a refused Discord request"
-                );
-            }
-            Err(_) => tracing::error!(outcome, "the audit of a refused Discord request panicked"),
-        }
+        let _ = self.core.reject(inbound, rejection).await;
     }
 
     /// Names for the `name` autocomplete; empty when the core does not answer in time, because
     /// Discord drops autocomplete responses after three seconds.
     pub(crate) async fn container_names(&self) -> Vec<String> {
         const AUTOCOMPLETE_BUDGET: Duration = Duration::from_secs(2);
-        tokio::time::timeout(AUTOCOMPLETE_BUDGET, self.handler.container_names())
-            .await
-            .unwrap_or_default()
-    }
-}
-
-/// Counts the core calls still running, so `run` can let them finish their audit entries before
-/// it returns and the binary flushes the audit log.
-#[derive(Debug, Default)]
-pub(crate) struct InFlight {
-    count: AtomicUsize,
-    idle: Notify,
-}
-
-impl InFlight {
-    fn start(self: &Arc<Self>) -> InFlightGuard {
-        self.count.fetch_add(1, Ordering::SeqCst);
-        InFlightGuard(Arc::clone(self))
-    }
-
-    /// Returns once no core call is running.
-    pub(crate) async fn wait_idle(&self) {
-        loop {
-            // Registered before the check, so a call finishing in between is not missed.
-            let idle = self.idle.notified();
-            tokio::pin!(idle);
-            idle.as_mut().enable();
-            if self.count.load(Ordering::SeqCst) == 0 {
-                return;
-            }
-            idle.await;
-        }
-    }
-}
-
-struct InFlightGuard(Arc<InFlight>);
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
-        }
+        self.core.container_names(AUTOCOMPLETE_BUDGET).await
     }
 }
 

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use homelab_kit::{RateLimit, Secret};
 
 use crate::Error;
 
@@ -18,7 +18,8 @@ pub struct Config {
     pub api_keys: Vec<ApiKey>,
     /// Larger bodies are answered with 413.
     pub max_body_bytes: usize,
-    /// Longer messages (in characters, not bytes) are answered with 422.
+    /// Longer messages (in characters, not bytes) are answered with 422. The core enforces it, as it
+    /// judges every message; the adapter only carries the setting.
     pub max_message_chars: usize,
     /// Requests per window, per API key (or per client IP when there is no valid key).
     pub rate_limit: RateLimit,
@@ -51,12 +52,12 @@ impl Config {
     /// problem is reported, not just the first.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let mut problems = Vec::new();
-        if self.rate_limit.requests == 0 {
-            problems.push("rate_limit.requests must be at least 1".to_owned());
-        }
-        if self.rate_limit.window.is_zero() {
-            problems.push("rate_limit.window must be longer than zero".to_owned());
-        }
+        problems.extend(
+            self.rate_limit
+                .problems("rate_limit")
+                .iter()
+                .map(ToString::to_string),
+        );
         if self.max_body_bytes == 0 {
             problems.push("max_body_bytes must be at least 1".to_owned());
         }
@@ -68,7 +69,7 @@ impl Config {
                 problems.push(format!("api_keys[{index}] has an empty name"));
             }
             // An empty key would match a request that sends an empty `X-API-Key` header.
-            if key.key.expose_secret().is_empty() {
+            if key.key.expose().is_empty() {
                 problems.push(format!("api key `{}` is empty", key.name));
             }
         }
@@ -84,31 +85,14 @@ impl Config {
 #[derive(Clone, Debug)]
 pub struct ApiKey {
     pub name: String,
-    pub key: SecretString,
+    pub key: Secret,
 }
 
 impl ApiKey {
     pub fn new(name: impl Into<String>, key: impl Into<String>) -> Self {
         Self {
             name: name.into(),
-            key: SecretString::from(key.into()),
-        }
-    }
-}
-
-/// A rate: at most `requests` per `window`, with the whole allowance usable as a burst.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
-    pub requests: u32,
-    pub window: Duration,
-}
-
-impl Default for RateLimit {
-    /// The old gateway's `RATE_LIMIT_REQUESTS=60`, `RATE_LIMIT_WINDOW=60`.
-    fn default() -> Self {
-        Self {
-            requests: 60,
-            window: Duration::from_secs(60),
+            key: Secret::new(key),
         }
     }
 }

@@ -25,10 +25,11 @@ mod state;
 
 use std::sync::Arc;
 
-pub use config::{ApiKey, Config, RateLimit};
+pub use config::{ApiKey, Config};
+pub use homelab_kit::RateLimit;
 pub use routes::app;
 pub use server::run;
-pub use state::{AppState, HANDLER_TIMEOUT};
+pub use state::AppState;
 
 /// Renders the process's metrics in the Prometheus text format; the binary owns the exporter.
 pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;

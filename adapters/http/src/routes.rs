@@ -11,7 +11,8 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use homelab_port::{ChatError, Inbound, Origin, Platform, Rejection};
+use homelab_kit::truncate_chars;
+use homelab_port::{ChatError, Inbound, Origin, Outcome, Platform, Rejection};
 use serde::Deserialize;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -20,7 +21,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::state::{API_KEY_HEADER, AppState, Caller, CoreOutcome};
+use crate::state::{API_KEY_HEADER, AppState, Caller};
 
 /// A client that trickles its body is cut off after this, so it cannot hold a connection open.
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -89,48 +90,72 @@ struct ChatRequest {
     conversation_id: Option<String>,
 }
 
-/// How a `/chat` request ended, for the `outcome` label of the request counter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
-    Answered,
-    Unauthorized,
-    Forbidden,
-    RateLimited,
-    TooLarge,
-    Invalid,
-    Unavailable,
-    Error,
+/// A `/chat` reply other than an answer: its status, a `detail` that is safe to show (the JSON
+/// every error of the old gateway had), and the outcome that labels the request counter.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    outcome: Outcome,
+    detail: String,
+    retry_after_secs: Option<u64>,
 }
 
-impl Outcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Answered => "answered",
-            Outcome::Unauthorized => "unauthorized",
-            Outcome::Forbidden => "forbidden",
-            Outcome::RateLimited => "rate_limited",
-            Outcome::TooLarge => "too_large",
-            Outcome::Invalid => "invalid",
-            Outcome::Unavailable => "unavailable",
-            Outcome::Error => "error",
+impl ApiError {
+    fn new(status: StatusCode, outcome: Outcome, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            outcome,
+            detail: detail.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    /// 429 with the `Retry-After` seconds that clients of the old gateway honoured.
+    fn rate_limited(retry_after_secs: u64) -> Self {
+        let detail = Rejection::RateLimited { retry_after_secs }.user_message();
+        Self {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, Outcome::RateLimited, detail)
+        }
+    }
+
+    fn unprocessable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, Outcome::Invalid, detail)
+    }
+
+    /// The core's error; only its `Display` reaches the asker (the kit logged the detail).
+    fn from_chat_error(error: &ChatError) -> Self {
+        let (status, outcome) = match error {
+            ChatError::InvalidInput(_) => (StatusCode::UNPROCESSABLE_ENTITY, Outcome::Invalid),
+            ChatError::Unavailable(_) | ChatError::AuditFailed(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, Outcome::Unavailable)
+            }
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, Outcome::Error),
+        };
+        Self::new(status, outcome, error.to_string())
+    }
+
+    /// The rejection the audit entry records for this reply.
+    fn rejection(&self) -> Rejection {
+        let reason = self.detail.clone();
+        match self.outcome {
+            Outcome::TooLarge => Rejection::TooLarge { reason },
+            _ => Rejection::Invalid { reason },
         }
     }
 }
 
-/// An error reply: the status and a `detail` that is safe to show.
-fn detail(status: StatusCode, text: impl Into<String>) -> Response {
-    let text: String = text.into();
-    (status, Json(serde_json::json!({ "detail": text }))).into_response()
-}
-
-/// 429 with the `Retry-After` seconds that clients of the old gateway honoured.
-fn too_many_requests(retry_after_secs: u64) -> Response {
-    let text = Rejection::RateLimited { retry_after_secs }.user_message();
-    let mut response = detail(StatusCode::TOO_MANY_REQUESTS, text);
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-    response
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(serde_json::json!({ "detail": self.detail }));
+        let mut response = (self.status, body).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
 }
 
 /// The peer address the server attached; absent when the router is served without connect
@@ -146,16 +171,20 @@ fn client_ip(request: &Request) -> IpAddr {
 
 async fn chat(State(state): State<AppState>, request: Request) -> Response {
     let started = Instant::now();
-    let (outcome, response) = answer(&state, request).await;
+    let result = answer(&state, request).await;
+    let outcome = match &result {
+        Ok(_) => Outcome::Answered,
+        Err(error) => error.outcome,
+    };
     metrics::counter!(REQUESTS_TOTAL, "outcome" => outcome.as_str()).increment(1);
     metrics::histogram!(REQUEST_DURATION).record(started.elapsed().as_secs_f64());
     tracing::debug!(outcome = outcome.as_str(), "chat request finished");
-    response
+    result.into_response()
 }
 
-/// Every path through here ends in exactly one `handle` or `reject` call, so every request that
-/// reaches `/chat` leaves exactly one audit entry.
-async fn answer(state: &AppState, request: Request) -> (Outcome, Response) {
+/// Every path through here ends in exactly one core `answer` or `reject` call, so every request
+/// that reaches `/chat` leaves exactly one audit entry.
+async fn answer(state: &AppState, request: Request) -> Result<Json<serde_json::Value>, ApiError> {
     let ip = client_ip(&request);
     let caller = state.caller(request.headers());
     let origin = Origin {
@@ -164,88 +193,49 @@ async fn answer(state: &AppState, request: Request) -> (Outcome, Response) {
         channel_id: Some(ip.to_string()),
         display_name: None,
     };
+    let unread = |origin: Origin| Inbound::question(origin, "");
 
     // Checked before answering 401, so that guessing keys costs the client IP its allowance too.
     // The body is not read for callers turned away here: their audit entry has no text.
     if let Err(retry_after_secs) = state.check_rate(&caller, ip) {
-        let response = too_many_requests(retry_after_secs);
         let rejection = Rejection::RateLimited { retry_after_secs };
-        return turn_away(
-            state,
-            Inbound::question(origin, ""),
-            rejection,
-            Outcome::RateLimited,
-            response,
-        )
-        .await;
+        let error = ApiError::rate_limited(retry_after_secs);
+        return Err(turn_away(state, unread(origin), rejection, error).await);
     }
     if matches!(caller, Caller::MissingKey | Caller::WrongKey) {
-        let text = if caller == Caller::MissingKey {
+        let detail = if caller == Caller::MissingKey {
             "Missing API key: send it in the X-API-Key header."
         } else {
             "Invalid API key."
         };
-        let response = detail(StatusCode::UNAUTHORIZED, text);
-        return turn_away(
-            state,
-            Inbound::question(origin, ""),
-            Rejection::Unauthorized,
-            Outcome::Unauthorized,
-            response,
-        )
-        .await;
+        let error = ApiError::new(StatusCode::UNAUTHORIZED, Outcome::Unauthorized, detail);
+        return Err(turn_away(state, unread(origin), Rejection::Unauthorized, error).await);
     }
-
     if let Err(reason) = check_browser_borne(state, &caller, request.headers()) {
-        let response = detail(StatusCode::FORBIDDEN, reason.clone());
-        return turn_away(
-            state,
-            Inbound::question(origin, ""),
-            Rejection::Forbidden { reason },
-            Outcome::Forbidden,
-            response,
-        )
-        .await;
+        let error = ApiError::new(StatusCode::FORBIDDEN, Outcome::Forbidden, reason.clone());
+        let rejection = Rejection::Forbidden { reason };
+        return Err(turn_away(state, unread(origin), rejection, error).await);
     }
 
-    let body = match read_chat_request(state, request).await {
+    let ChatBody(body) = match ChatBody::from_request(request, state).await {
         Ok(body) => body,
-        Err(refusal) => return invalid(state, origin, refusal).await,
+        Err(error) => {
+            let rejection = error.rejection();
+            return Err(turn_away(state, unread(origin), rejection, error).await);
+        }
     };
     let inbound = Inbound::question(origin, body.message).in_conversation(body.conversation_id);
-    match state.handle(inbound).await {
-        CoreOutcome::Done(Ok(reply)) => match serde_json::to_value(reply.to_wire()) {
-            Ok(json) => (
-                Outcome::Answered,
-                (StatusCode::OK, Json(json)).into_response(),
-            ),
-            Err(err) => {
-                tracing::error!(error = %err, "could not serialise a reply");
-                let err = ChatError::Internal(String::new());
-                (
-                    Outcome::Error,
-                    detail(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
-                )
-            }
-        },
-        CoreOutcome::Done(Err(err)) => chat_error(&err),
-        CoreOutcome::TimedOut => {
-            tracing::warn!("the assistant did not answer in time");
-            let err = ChatError::Unavailable(String::new());
-            (
-                Outcome::Unavailable,
-                detail(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
-            )
-        }
-        CoreOutcome::Panicked => {
-            tracing::error!("the assistant panicked while answering");
-            let err = ChatError::Internal(String::new());
-            (
-                Outcome::Error,
-                detail(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
-            )
-        }
-    }
+    let reply = state
+        .core
+        .answer(inbound)
+        .await
+        .map_err(|error| ApiError::from_chat_error(&error))?;
+    serde_json::to_value(reply.to_wire())
+        .map(Json)
+        .map_err(|err| {
+            tracing::error!(error = %err, "could not serialise a reply");
+            ApiError::from_chat_error(&ChatError::Internal(String::new()))
+        })
 }
 
 /// Turns away what a web page in someone's browser could send: on a server without keys, a
@@ -263,8 +253,10 @@ fn check_browser_borne(
         && !is_loopback_host(host)
     {
         return Err(format!(
-            "This assistant has no API key, so it answers only requests addressed to localhost,              127.0.0.1 or [::1]; this one was addressed to `{}`. Use http://localhost, or              configure an API key.",
-            host.chars().take(100).collect::<String>()
+            "This assistant has no API key, so it answers only requests addressed to localhost, \
+             127.0.0.1 or [::1]; this one was addressed to `{}`. Use http://localhost, or \
+             configure an API key.",
+            truncate_chars(host, 100)
         ));
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
@@ -285,8 +277,9 @@ fn check_browser_borne(
         Ok(())
     } else {
         Err(format!(
-            "Requests from web pages at `{}` are not accepted; add that origin to              http.allowed_origins to allow them.",
-            origin.chars().take(100).collect::<String>()
+            "Requests from web pages at `{}` are not accepted; add that origin to \
+             http.allowed_origins to allow them.",
+            truncate_chars(origin, 100)
         ))
     }
 }
@@ -328,114 +321,53 @@ fn is_json_content_type(value: &HeaderValue) -> bool {
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
-/// A request body the adapter will not pass on, and what the asker is told.
-struct Unacceptable {
-    status: StatusCode,
-    outcome: Outcome,
-    /// What the audit entry records as asked: the message when it could be read.
-    text: String,
-    reason: String,
-}
+/// The `/chat` body as the old gateway's FastAPI model read it: within the size limit, declared
+/// as JSON, a JSON object with a string `message`. Whether the message itself is acceptable
+/// (empty, too long) is the core's to decide; `http.max_message_chars` is its limit for HTTP.
+struct ChatBody(ChatRequest);
 
-impl Unacceptable {
-    fn unprocessable(text: impl Into<String>, reason: String) -> Self {
-        Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            outcome: Outcome::Invalid,
-            text: text.into(),
-            reason,
-        }
-    }
-}
+impl FromRequest<AppState> for ChatBody {
+    type Rejection = ApiError;
 
-/// Reads and validates the body as FastAPI's model did: size, content type, a JSON object with
-/// a string `message`, then the message's own limits.
-async fn read_chat_request(
-    state: &AppState,
-    request: Request,
-) -> Result<ChatRequest, Unacceptable> {
-    let content_type_ok = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(is_json_content_type);
-    let bytes = match Bytes::from_request(request, &()).await {
-        Ok(bytes) => bytes,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return Err(Unacceptable {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                outcome: Outcome::TooLarge,
-                text: String::new(),
-                reason: format!(
-                    "Request body too large: at most {} bytes are accepted.",
-                    state.inner.max_body_bytes
-                ),
-            });
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let content_type_ok = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(is_json_content_type);
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    let detail = format!(
+                        "Request body too large: at most {} bytes are accepted.",
+                        state.inner.max_body_bytes
+                    );
+                    return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, Outcome::TooLarge, detail);
+                }
+                // Mostly a client that hung up or trickled its body past the read timeout.
+                tracing::debug!(error = %rejection.body_text(), "could not read a request body");
+                let detail = "The request body could not be read.";
+                ApiError::new(StatusCode::BAD_REQUEST, Outcome::Invalid, detail)
+            })?;
+        if !content_type_ok {
+            // A browser can send a plain-text or form body to any address without asking first;
+            // only JSON needs a CORS preflight, which no other origin passes.
+            let detail = "Content-Type must be application/json.";
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Outcome::Invalid,
+                detail,
+            ));
         }
-        Err(rejection) => {
-            // Mostly a client that hung up or trickled its body past the read timeout.
-            tracing::debug!(error = %rejection.body_text(), "could not read a request body");
-            return Err(Unacceptable {
-                status: StatusCode::BAD_REQUEST,
-                outcome: Outcome::Invalid,
-                text: String::new(),
-                reason: "The request body could not be read.".to_owned(),
-            });
-        }
-    };
-    if !content_type_ok {
-        // A browser can send a plain-text or form body to any address without asking first;
-        // only JSON needs a CORS preflight, which no other origin passes.
-        return Err(Unacceptable {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            outcome: Outcome::Invalid,
-            text: String::new(),
-            reason: "Content-Type must be application/json.".to_owned(),
-        });
+        let body = parse_chat_request(&bytes).map_err(|err| {
+            ApiError::unprocessable(if err.is_data() {
+                format!("Invalid request: {err}.")
+            } else {
+                format!("The request body is not valid JSON: {err}.")
+            })
+        })?;
+        Ok(Self(body))
     }
-    let body = parse_chat_request(&bytes).map_err(|err| {
-        let reason = if err.is_data() {
-            format!("Invalid request: {err}.")
-        } else {
-            format!("The request body is not valid JSON: {err}.")
-        };
-        Unacceptable::unprocessable("", reason)
-    })?;
-    if body.message.trim().is_empty() {
-        let reason = "The message must not be empty.".to_owned();
-        return Err(Unacceptable::unprocessable(body.message, reason));
-    }
-    let chars = body.message.chars().count();
-    let max = state.inner.max_message_chars;
-    if chars > max {
-        let reason =
-            format!("The message is too long: {chars} characters, at most {max} are accepted.");
-        return Err(Unacceptable::unprocessable(body.message, reason));
-    }
-    Ok(body)
-}
-
-/// Audits a body the adapter would not pass on and answers with the reason.
-async fn invalid(
-    state: &AppState,
-    origin: Origin,
-    unacceptable: Unacceptable,
-) -> (Outcome, Response) {
-    let Unacceptable {
-        status,
-        outcome,
-        text,
-        reason,
-    } = unacceptable;
-    let response = detail(status, reason.clone());
-    let inbound = Inbound::question(origin, text);
-    turn_away(
-        state,
-        inbound,
-        Rejection::Invalid { reason },
-        outcome,
-        response,
-    )
-    .await
 }
 
 /// Audits a request the adapter refused; when the audit entry cannot be written the asker learns
@@ -444,44 +376,16 @@ async fn turn_away(
     state: &AppState,
     inbound: Inbound,
     rejection: Rejection,
-    outcome: Outcome,
-    response: Response,
-) -> (Outcome, Response) {
-    match state.reject(inbound, rejection).await {
-        CoreOutcome::Done(Ok(())) => (outcome, response),
-        CoreOutcome::Done(Err(err)) => {
-            tracing::error!(error = %err.detail(), "could not audit a refused request");
-            (
-                Outcome::Unavailable,
-                detail(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
-            )
-        }
-        CoreOutcome::TimedOut | CoreOutcome::Panicked => {
-            tracing::error!("could not audit a refused request in time");
-            let err = ChatError::AuditFailed(String::new());
-            (
-                Outcome::Unavailable,
-                detail(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
-            )
-        }
+    error: ApiError,
+) -> ApiError {
+    match state.core.reject(inbound, rejection).await {
+        Ok(()) => error,
+        Err(failed) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Outcome::Unavailable,
+            failed.to_string(),
+        ),
     }
-}
-
-/// The core's error as a status; only its `Display` reaches the asker, the detail goes to the log.
-fn chat_error(err: &ChatError) -> (Outcome, Response) {
-    let (outcome, status) = match err {
-        ChatError::InvalidInput(_) => (Outcome::Invalid, StatusCode::UNPROCESSABLE_ENTITY),
-        ChatError::Unavailable(_) | ChatError::AuditFailed(_) => {
-            (Outcome::Unavailable, StatusCode::SERVICE_UNAVAILABLE)
-        }
-        _ => (Outcome::Error, StatusCode::INTERNAL_SERVER_ERROR),
-    };
-    if outcome == Outcome::Invalid {
-        tracing::debug!(error = %err, "the assistant refused the input");
-    } else {
-        tracing::warn!(error = %err.detail(), status = status.as_u16(), "the assistant could not answer");
-    }
-    (outcome, detail(status, err.to_string()))
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -495,7 +399,7 @@ async fn health() -> Json<serde_json::Value> {
 /// anyone else needs a valid key unless the metrics were made public.
 async fn metrics(State(state): State<AppState>, request: Request) -> Response {
     let Some(render) = state.inner.metrics.clone() else {
-        return detail(StatusCode::NOT_FOUND, "Not Found");
+        return not_found().await;
     };
     let ip = client_ip(&request);
     let caller = state.caller(request.headers());
@@ -504,22 +408,22 @@ async fn metrics(State(state): State<AppState>, request: Request) -> Response {
     if !allowed {
         // Key guesses against /metrics cost the same allowance as against /chat.
         if let Err(retry_after_secs) = state.check_rate(&caller, ip) {
-            return too_many_requests(retry_after_secs);
+            return ApiError::rate_limited(retry_after_secs).into_response();
         }
-        return detail(
-            StatusCode::UNAUTHORIZED,
-            "A valid API key is needed for /metrics from this address.",
-        );
+        let detail = "A valid API key is needed for /metrics from this address.";
+        return ApiError::new(StatusCode::UNAUTHORIZED, Outcome::Unauthorized, detail)
+            .into_response();
     }
     ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], render()).into_response()
 }
 
 async fn not_found() -> Response {
-    detail(StatusCode::NOT_FOUND, "Not Found")
+    ApiError::new(StatusCode::NOT_FOUND, Outcome::Invalid, "Not Found").into_response()
 }
 
 async fn method_not_allowed() -> Response {
-    detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+    let detail = "Method Not Allowed";
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, Outcome::Invalid, detail).into_response()
 }
 
 #[cfg(test)]

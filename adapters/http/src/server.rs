@@ -5,19 +5,16 @@
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
+use homelab_kit::{FORGET_IDLE_EVERY, every};
 use homelab_port::ChatHandler;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::routes::{REQUEST_DURATION, REQUESTS_TOTAL};
-use crate::state::{AppState, Limiters};
+use crate::state::AppState;
 use crate::{Config, Error, MetricsRenderer, app};
-
-/// How often idle rate-limit buckets are dropped.
-const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
 
 /// Serves `/chat`, `/health` and `/metrics` on `listener` until `shutdown` completes, then stops
 /// accepting, lets in-flight requests (and the core work they started, such as audit writes)
@@ -46,9 +43,11 @@ pub async fn run(
              before exposing it."
         );
     }
-    let (state, mut in_flight) = AppState::build(&config, handler, metrics)?;
+    let state = AppState::new(&config, handler, metrics)?;
+    let core = state.core.clone();
     describe_metrics();
-    let _janitor = AbortOnDrop(tokio::spawn(forget_idle(Arc::clone(&state.limiters))));
+    let limiters = Arc::clone(&state.limiters);
+    let _janitor = every(FORGET_IDLE_EVERY, move || limiters.forget_idle());
     tracing::info!(%local, keys = config.api_keys.len(), "HTTP adapter listening");
 
     let (signalled, on_signal) = oneshot::channel::<Instant>();
@@ -86,15 +85,11 @@ pub async fn run(
             ),
         }
     }
-    // Dropping the server drops the router and its state, so only core tasks still hold the
-    // in-flight tracker now; they finish their audit entries before we return.
+    // No new request can reach the core once the server is gone; the core calls already started
+    // finish their audit entries before we return.
     drop(server);
-    if tokio::time::timeout_at(deadline, in_flight.recv())
-        .await
-        .is_err()
-    {
-        tracing::warn!("the assistant was still answering HTTP requests after the shutdown grace");
-    }
+    core.drain("http", deadline.saturating_duration_since(Instant::now()))
+        .await;
     tracing::info!("HTTP adapter stopped");
     Ok(())
 }
@@ -109,22 +104,4 @@ fn describe_metrics() {
         metrics::Unit::Seconds,
         "Time to answer an HTTP /chat request, whatever its outcome."
     );
-}
-
-async fn forget_idle(limiters: Arc<Limiters>) {
-    let mut every = tokio::time::interval(FORGET_IDLE_EVERY);
-    every.tick().await;
-    loop {
-        every.tick().await;
-        limiters.forget_idle();
-    }
-}
-
-/// Stops a background task when `run` returns, however it returns.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }

@@ -1,14 +1,7 @@
-//! Who may ask, where, and how often: the allow-lists (combined with AND) and the per-user rate
-//! limit, kept apart from the Matrix plumbing so the rules are unit-tested on plain strings.
+//! Who may ask, and where: the allow-lists (combined with AND), kept apart from the Matrix plumbing
+//! so the rule is unit-tested on plain strings. How often is the kit's per-user rate limiter.
 
 use std::collections::HashSet;
-use std::num::NonZeroU32;
-use std::time::Duration;
-
-use governor::clock::Clock;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-
-use crate::{Error, RateLimit};
 
 /// The allow-lists after room aliases were resolved to room IDs.
 #[derive(Clone, Debug)]
@@ -41,48 +34,6 @@ impl AllowList {
         (!self.check_users || self.users.contains(user_id))
             && (!self.check_rooms || self.rooms.contains(room_id))
     }
-}
-
-/// One token bucket per MXID.
-#[derive(Debug)]
-pub(crate) struct UserLimiter {
-    limiter: DefaultKeyedRateLimiter<String>,
-}
-
-impl UserLimiter {
-    pub(crate) fn new(rate: RateLimit) -> Result<Self, Error> {
-        let requests = NonZeroU32::new(rate.requests)
-            .ok_or_else(|| Error::InvalidConfig("rate_limit.requests must be at least 1".into()))?;
-        // One request's share of the window; the burst lets a user spend the whole window's
-        // allowance at once, as the HTTP adapter's limiter does.
-        let quota = Quota::with_period(rate.window / rate.requests)
-            .ok_or_else(|| Error::InvalidConfig("rate_limit.window is too short".into()))?
-            .allow_burst(requests);
-        Ok(Self {
-            limiter: RateLimiter::keyed(quota),
-        })
-    }
-
-    /// Spends one request of `user_id`'s allowance, or says in how many seconds to retry.
-    pub(crate) fn check(&self, user_id: &str) -> Result<(), u64> {
-        self.limiter
-            .check_key(&user_id.to_owned())
-            .map_err(|not_until| {
-                retry_after_secs(not_until.wait_time_from(self.limiter.clock().now()))
-            })
-    }
-
-    /// Forgets users whose buckets are full again, so memory tracks recent askers only.
-    pub(crate) fn forget_idle(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
-    }
-}
-
-/// Whole seconds, rounded up so that a user who waits that long is admitted.
-fn retry_after_secs(wait: Duration) -> u64 {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    secs.max(1)
 }
 
 #[cfg(test)]
@@ -123,37 +74,5 @@ mod tests {
     fn no_list_at_all_admits_nobody() {
         let allow = AllowList::new(&[], None);
         assert!(!allow.admits("@me:hs", "!ops:hs"));
-    }
-
-    #[test]
-    fn the_limit_is_per_user_and_says_when_to_retry() {
-        let limiter = UserLimiter::new(RateLimit {
-            requests: 2,
-            window: Duration::from_secs(60),
-        })
-        .unwrap();
-        assert!(limiter.check("@me:hs").is_ok());
-        assert!(limiter.check("@me:hs").is_ok());
-        let retry = limiter.check("@me:hs").unwrap_err();
-        assert!((1..=30).contains(&retry), "{retry}");
-        // Another user has an allowance of their own.
-        assert!(limiter.check("@you:hs").is_ok());
-    }
-
-    #[test]
-    fn a_zero_limit_is_a_config_error() {
-        let err = UserLimiter::new(RateLimit {
-            requests: 0,
-            window: Duration::from_secs(60),
-        })
-        .unwrap_err();
-        assert!(matches!(err, Error::InvalidConfig(_)));
-    }
-
-    #[test]
-    fn retry_after_rounds_up_and_is_never_zero() {
-        assert_eq!(retry_after_secs(Duration::ZERO), 1);
-        assert_eq!(retry_after_secs(Duration::from_millis(1001)), 2);
-        assert_eq!(retry_after_secs(Duration::from_secs(3)), 3);
     }
 }

@@ -6,10 +6,13 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use homelab_port::{ChatError, ChatHandler, Command, Inbound, Origin, Platform, Rejection};
+use homelab_kit::{
+    AbortOnDrop, Core, FORGET_IDLE_EVERY, KeyedLimiter, Unit, every, split_markdown,
+};
+use homelab_port::{ChatHandler, Command, Inbound, Origin, Platform, Rejection};
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::event_handler::Ctx;
 use matrix_sdk::ruma::api::error::ErrorKind;
@@ -21,13 +24,15 @@ use matrix_sdk::ruma::events::room::message::{
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedRoomId, OwnedUserId, RoomOrAliasId};
 use matrix_sdk::{Client, LoopCtrl, Room, RoomMemberships, RoomState};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
-use crate::access::{AllowList, UserLimiter};
+use crate::access::AllowList;
 use crate::parse::{self, BotNames, Request};
-use crate::split::{MAX_MESSAGE_BYTES, split_message};
-use crate::{Config, Error, HANDLER_TIMEOUT, SHUTDOWN_GRACE, session};
+use crate::{Config, Error, SHUTDOWN_GRACE, session};
+
+/// Markdown bytes per message: the HTML rendering roughly doubles it and Megolm's base64 adds a
+/// third, which keeps an encrypted event well under Matrix's 64 KiB limit.
+const MAX_MESSAGE_BYTES: usize = 12_000;
 
 /// How often the typing notice is renewed while an answer is being made; matrix-sdk sends it
 /// with a 4 s timeout.
@@ -81,17 +86,15 @@ pub async fn run(
             .await
     };
     // Background chores that never end by themselves; aborted once the bot stops.
-    let notices_task = tokio::spawn(post_notices(client.clone(), notify_rooms, notices));
-    let housekeeping = {
-        let bot = bot.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(600));
-            loop {
-                tick.tick().await;
-                bot.limiter.forget_idle();
-            }
-        })
-    };
+    let _notices = AbortOnDrop(tokio::spawn(post_notices(
+        client.clone(),
+        notify_rooms,
+        notices,
+    )));
+    let housekeeping_bot = bot.clone();
+    let _housekeeping = every(FORGET_IDLE_EVERY, move || {
+        housekeeping_bot.limiter.forget_idle();
+    });
 
     info!("matrix bot is answering");
     let outcome = tokio::select! {
@@ -104,9 +107,7 @@ pub async fn run(
             Ok(()) => Ok(()),
         },
     };
-    notices_task.abort();
-    housekeeping.abort();
-    bot.drain(SHUTDOWN_GRACE).await;
+    bot.core.drain("matrix", SHUTDOWN_GRACE).await;
     info!("matrix bot stopped");
     outcome
 }
@@ -123,7 +124,8 @@ struct Started {
 /// pending invites and registers the handlers.
 async fn start(config: &Config, handler: Arc<dyn ChatHandler>) -> Result<Started, Error> {
     let started = MilliSecondsSinceUnixEpoch::now();
-    let limiter = UserLimiter::new(config.rate_limit)?;
+    let limiter =
+        KeyedLimiter::new(config.rate_limit).map_err(|e| Error::InvalidConfig(e.to_string()))?;
     let client = session::connect(config).await?;
     let own_user_id = client
         .user_id()
@@ -159,14 +161,13 @@ async fn start(config: &Config, handler: Arc<dyn ChatHandler>) -> Result<Started
     let notify_rooms = resolve_rooms(&client, &config.notify_rooms).await;
     let display_name = client.account().get_display_name().await.ok().flatten();
     let bot = Arc::new(Bot {
-        handler,
+        core: Core::new(handler),
         allow: AllowList::new(&config.allowed_users, allowed_rooms.clone()),
         limiter,
         prefix: config.command_prefix.clone(),
         names: BotNames::new(own_user_id.as_str(), display_name),
         own_user_id,
         started,
-        tasks: Mutex::new(JoinSet::new()),
     });
 
     for room_id in allowed_rooms.iter().flatten() {
@@ -236,16 +237,15 @@ async fn join_if_needed(client: &Client, room_id: &OwnedRoomId) {
 
 /// What the event handlers share.
 struct Bot {
-    handler: Arc<dyn ChatHandler>,
+    /// Every call into the core, and every answer being made, drained at shutdown.
+    core: Core,
     allow: AllowList,
-    limiter: UserLimiter,
+    limiter: KeyedLimiter<String>,
     prefix: String,
     names: BotNames,
     own_user_id: OwnedUserId,
     /// Messages older than this were sent before the bot ran.
     started: MilliSecondsSinceUnixEpoch,
-    /// Answers and notices in flight, awaited at shutdown.
-    tasks: Mutex<JoinSet<()>>,
 }
 
 async fn on_message(ev: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): Ctx<Arc<Bot>>) {
@@ -261,31 +261,7 @@ async fn on_invite(ev: StrippedRoomMemberEvent, room: Room, Ctx(bot): Ctx<Arc<Bo
 
 impl Bot {
     fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        let mut tasks = self
-            .tasks
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        while tasks.try_join_next().is_some() {}
-        tasks.spawn(task);
-    }
-
-    /// Waits for answers in flight, up to `grace`; the rest are dropped with the runtime.
-    async fn drain(&self, grace: Duration) {
-        let mut tasks = {
-            let mut guard = self
-                .tasks
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            std::mem::take(&mut *guard)
-        };
-        let finished =
-            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
-        if finished.is_err() {
-            warn!(
-                left = tasks.len(),
-                "matrix answers still running at shutdown were dropped"
-            );
-        }
+        self.core.spawn(task);
     }
 
     /// Joins rooms that an admitted user invites the bot to; every other invite is left as it
@@ -416,12 +392,11 @@ impl Bot {
         rejection: Rejection,
         notify: bool,
     ) {
-        let handler = self.handler.clone();
+        let core = self.core.clone();
         self.spawn(async move {
             let text = rejection.user_message();
-            if let Err(err) = handler.reject(inbound, rejection).await {
-                warn!(error = %err, "recording a rejected matrix request failed");
-            }
+            // A failure is logged by the kit; the asker still learns why nothing ran.
+            let _ = core.reject(inbound, rejection).await;
             if notify {
                 send_reply(&room, &ev, &text).await;
             }
@@ -440,21 +415,10 @@ impl Bot {
                 }
             })
         };
-        // Its own task, so a timeout here leaves the core running to write its audit entry.
-        let handler = self.handler.clone();
-        let work = tokio::spawn(async move { handler.handle(inbound).await });
-        let text = match tokio::time::timeout(HANDLER_TIMEOUT, work).await {
-            Ok(Ok(Ok(reply))) => reply.text,
-            // Display is the part of a ChatError that is safe to show.
-            Ok(Ok(Err(err))) => err.to_string(),
-            Ok(Err(join_error)) => {
-                warn!(error = %join_error, "the core failed while answering a matrix request");
-                ChatError::Internal(String::new()).to_string()
-            }
-            Err(_) => {
-                warn!("the core took too long to answer a matrix request");
-                ChatError::Unavailable(String::new()).to_string()
-            }
+        // Display is the part of a ChatError that is safe to show.
+        let text = match self.core.answer(inbound).await {
+            Ok(reply) => reply.text,
+            Err(err) => err.to_string(),
         };
         typing.abort();
         if let Err(err) = room.typing_notice(false).await {
@@ -480,7 +444,7 @@ async fn is_dm(room: &Room) -> bool {
 /// Sends `markdown` as `m.notice` replies to `ev`, in its thread when it was in one, split when
 /// long. matrix-sdk encrypts them when the room is encrypted.
 async fn send_reply(room: &Room, ev: &OriginalSyncRoomMessageEvent, markdown: &str) {
-    for piece in split_message(markdown, MAX_MESSAGE_BYTES) {
+    for piece in split_markdown(markdown, MAX_MESSAGE_BYTES, Unit::Bytes) {
         let content = RoomMessageEventContent::notice_markdown(piece).make_reply_to(
             ev,
             ForwardThread::Yes,
@@ -508,7 +472,7 @@ async fn post_notices(
                 warn!(room = %room_id, "notify room is not joined; alert not posted");
                 continue;
             };
-            for piece in split_message(&text, MAX_MESSAGE_BYTES) {
+            for piece in split_markdown(&text, MAX_MESSAGE_BYTES, Unit::Bytes) {
                 if let Err(err) = room
                     .send(RoomMessageEventContent::notice_markdown(piece))
                     .await

@@ -3,9 +3,8 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use secrecy::SecretString;
+use homelab_kit::{RateLimit, Secret};
 
 use crate::Error;
 
@@ -17,15 +16,15 @@ pub struct Config {
     /// The bot's MXID (`@assistant:example.org`) or its localpart.
     pub user: String,
     /// Used for the first login; later starts restore the stored session instead.
-    pub password: Option<SecretString>,
+    pub password: Option<Secret>,
     /// An existing access token (and its device), instead of a password.
-    pub access_token: Option<SecretString>,
+    pub access_token: Option<Secret>,
     /// Display name of the device a password login creates.
     pub device_name: String,
     /// Directory of `session.json` and the sqlite state and crypto stores.
     pub store_path: PathBuf,
     /// Encrypts the sqlite stores at rest; the same passphrase is needed on every start.
-    pub store_passphrase: Option<SecretString>,
+    pub store_passphrase: Option<Secret>,
     /// MXIDs that may ask; empty = not checked. AND-combined with `allowed_rooms`.
     pub allowed_users: Vec<String>,
     /// Room IDs (`!abc:example.org`) or aliases (`#ops:example.org`) where the bot answers;
@@ -37,22 +36,6 @@ pub struct Config {
     pub rate_limit: RateLimit,
     /// Room IDs or aliases that alert texts from the `notices` channel are posted to.
     pub notify_rooms: Vec<String>,
-}
-
-/// `requests` per `window`, per user.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
-    pub requests: u32,
-    pub window: Duration,
-}
-
-impl Default for RateLimit {
-    fn default() -> Self {
-        Self {
-            requests: 10,
-            window: Duration::from_secs(60),
-        }
-    }
 }
 
 impl Default for Config {
@@ -148,12 +131,12 @@ impl Config {
         } else if self.command_prefix.chars().any(char::is_whitespace) {
             problems.push("command_prefix must not contain whitespace".to_owned());
         }
-        if self.rate_limit.requests == 0 {
-            problems.push("rate_limit.requests must be at least 1".to_owned());
-        }
-        if self.rate_limit.window.is_zero() {
-            problems.push("rate_limit.window must be longer than zero".to_owned());
-        }
+        problems.extend(
+            self.rate_limit
+                .problems("rate_limit")
+                .iter()
+                .map(ToString::to_string),
+        );
         if self.store_path.as_os_str().is_empty() {
             problems.push("store_path is not set".to_owned());
         }
@@ -168,12 +151,13 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn valid() -> Config {
         Config {
             homeserver: "http://127.0.0.1:8008".into(),
             user: "@bot:localhost".into(),
-            password: Some(SecretString::from("pw")),
+            password: Some(Secret::from("pw")),
             allowed_users: vec!["@me:localhost".into()],
             ..Config::default()
         }
@@ -237,9 +221,9 @@ mod tests {
     #[test]
     fn debug_never_shows_secrets() {
         let config = Config {
-            access_token: Some(SecretString::from("syt_secret_token")),
-            store_passphrase: Some(SecretString::from("hunter2")),
-            password: Some(SecretString::from("pa55word")),
+            access_token: Some(Secret::from("syt_secret_token")),
+            store_passphrase: Some(Secret::from("hunter2")),
+            password: Some(Secret::from("pa55word")),
             ..valid()
         };
         let shown = format!("{config:?}");

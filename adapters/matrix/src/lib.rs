@@ -22,16 +22,12 @@ mod bot;
 mod config;
 mod parse;
 mod session;
-mod split;
 
 use std::time::Duration;
 
 pub use bot::run;
-pub use config::{Config, RateLimit};
-
-/// How long one answer may take before the asker is told the assistant cannot answer right now.
-/// The core keeps running the request, so its audit entry is still written.
-pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(120);
+pub use config::Config;
+pub use homelab_kit::RateLimit;
 
 /// How long in-flight answers may take to be sent after the shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

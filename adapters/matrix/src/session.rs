@@ -11,7 +11,6 @@ use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::{OwnedDeviceId, UserId};
 use matrix_sdk::store::RoomLoadSettings;
 use matrix_sdk::{Client, SessionMeta, SessionTokens};
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
@@ -40,7 +39,7 @@ pub(crate) async fn connect(config: &Config) -> Result<Client, Error> {
             config
                 .store_passphrase
                 .as_ref()
-                .map(|passphrase| passphrase.expose_secret()),
+                .map(|passphrase| passphrase.expose()),
         )
         .with_encryption_settings(EncryptionSettings {
             // A device signed by its own identity is trusted by clients that exclude
@@ -60,7 +59,7 @@ pub(crate) async fn connect(config: &Config) -> Result<Client, Error> {
     if let Some(stored) = read_session(&session_path)? {
         restore(&client, config, stored, &session_path).await?;
     } else if let Some(token) = &config.access_token {
-        let session = session_for_token(&client, config, token.expose_secret()).await?;
+        let session = session_for_token(&client, config, token.expose()).await?;
         client
             .matrix_auth()
             .restore_session(session, RoomLoadSettings::default())
@@ -70,7 +69,7 @@ pub(crate) async fn connect(config: &Config) -> Result<Client, Error> {
     } else if let Some(password) = &config.password {
         client
             .matrix_auth()
-            .login_username(&config.user, password.expose_secret())
+            .login_username(&config.user, password.expose())
             .initial_device_display_name(&config.device_name)
             .send()
             .await

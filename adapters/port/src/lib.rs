@@ -252,6 +252,56 @@ pub struct WireToolCall<'a> {
     pub duration_ms: u64,
 }
 
+/// What became of a request: the `outcome` of its audit entry and the label of the adapters'
+/// request metrics. Serialised in snake_case (`rate_limited`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The core answered.
+    Answered,
+    /// The request asked for a change and was declined.
+    Refused,
+    /// The core failed while answering.
+    Error,
+    /// The request itself was unacceptable (malformed, empty, a misused command).
+    Invalid,
+    /// The request body was larger than the adapter accepts.
+    TooLarge,
+    /// Over the rate limit.
+    RateLimited,
+    /// Not on an allow-list, a missing or wrong key, or refused for where it came from.
+    Unauthorized,
+    /// A dependency (the LLM, the audit log) was down or too slow; metrics only.
+    Unavailable,
+    /// Turned away for where it came from (a foreign `Host`, another web origin); metrics only,
+    /// audited as [`Outcome::Unauthorized`].
+    Forbidden,
+}
+
+impl Outcome {
+    /// The snake_case name, as in audit entries and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::Refused => "refused",
+            Outcome::Error => "error",
+            Outcome::Invalid => "invalid",
+            Outcome::TooLarge => "too_large",
+            Outcome::RateLimited => "rate_limited",
+            Outcome::Unauthorized => "unauthorized",
+            Outcome::Unavailable => "unavailable",
+            Outcome::Forbidden => "forbidden",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why an adapter turned a request away before it reached the core.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -260,8 +310,10 @@ pub enum Rejection {
     Unauthorized,
     /// Over the rate limit; may retry after this many seconds.
     RateLimited { retry_after_secs: u64 },
-    /// The request itself was unacceptable (too large, malformed).
+    /// The request itself was unacceptable (malformed, a misused command).
     Invalid { reason: String },
+    /// The request body was larger than the adapter accepts.
+    TooLarge { reason: String },
     /// Turned away for where it came from rather than who sent it: a foreign `Host` on a keyless
     /// server, or a web page of another origin. Audited as unauthorized, with the reason.
     Forbidden { reason: String },
@@ -269,12 +321,12 @@ pub enum Rejection {
 
 impl Rejection {
     /// The audit `outcome` for this rejection.
-    pub fn outcome(&self) -> &'static str {
+    pub fn outcome(&self) -> Outcome {
         match self {
-            Rejection::Unauthorized => "unauthorized",
-            Rejection::RateLimited { .. } => "rate_limited",
-            Rejection::Invalid { .. } => "invalid",
-            Rejection::Forbidden { .. } => "unauthorized",
+            Rejection::Unauthorized | Rejection::Forbidden { .. } => Outcome::Unauthorized,
+            Rejection::RateLimited { .. } => Outcome::RateLimited,
+            Rejection::Invalid { .. } => Outcome::Invalid,
+            Rejection::TooLarge { .. } => Outcome::TooLarge,
         }
     }
 
@@ -285,7 +337,9 @@ impl Rejection {
             Rejection::RateLimited { retry_after_secs } => {
                 format!("Too many requests; try again in {retry_after_secs} s.")
             }
-            Rejection::Invalid { reason } | Rejection::Forbidden { reason } => reason.clone(),
+            Rejection::Invalid { reason }
+            | Rejection::TooLarge { reason }
+            | Rejection::Forbidden { reason } => reason.clone(),
         }
     }
 }
@@ -377,6 +431,32 @@ mod tests {
         let inbound = Inbound::command(Origin::new(Platform::Discord, "42"), logs.clone());
         assert_eq!(inbound.command, Some(logs));
         assert_eq!(inbound.text, "/logs plex lines=20 since=1h");
+    }
+
+    #[test]
+    fn outcomes_keep_their_audit_names() {
+        for (outcome, name) in [
+            (Outcome::Answered, "answered"),
+            (Outcome::Refused, "refused"),
+            (Outcome::Error, "error"),
+            (Outcome::Invalid, "invalid"),
+            (Outcome::TooLarge, "too_large"),
+            (Outcome::RateLimited, "rate_limited"),
+            (Outcome::Unauthorized, "unauthorized"),
+            (Outcome::Unavailable, "unavailable"),
+            (Outcome::Forbidden, "forbidden"),
+        ] {
+            assert_eq!(outcome.as_str(), name);
+            assert_eq!(serde_json::to_value(outcome).unwrap(), name);
+        }
+        let forbidden = Rejection::Forbidden {
+            reason: "foreign host".into(),
+        };
+        assert_eq!(forbidden.outcome(), Outcome::Unauthorized);
+        let too_large = Rejection::TooLarge {
+            reason: "at most 16384 bytes".into(),
+        };
+        assert_eq!(too_large.outcome(), Outcome::TooLarge);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
+use homelab_kit::Secret;
 use homelab_matrix::{Config, Error, RateLimit};
 use homelab_port::{ChatError, ChatHandler, Inbound, Rejection, Reply};
 use matrix_sdk::config::SyncSettings;
@@ -23,7 +24,6 @@ use matrix_sdk::ruma::events::room::message::{
 };
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
 use matrix_sdk::{Client, Room, RoomState};
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use sha1::Sha1;
 use tokio::sync::{mpsc, oneshot};
@@ -453,7 +453,7 @@ impl BotAccount {
         Config {
             homeserver: self.homeserver.clone(),
             user: self.account.localpart.clone(),
-            password: Some(SecretString::from(self.account.password.clone())),
+            password: Some(Secret::from(self.account.password.clone())),
             access_token: None,
             device_name: "homelab test bot".into(),
             store_path: self.store_path(),

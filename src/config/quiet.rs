@@ -1,9 +1,11 @@
 //! Quiet hours (`"23:00-07:00"`): a daily window, in the server's local time, in which the alert
-//! watcher posts nothing. A window may cross midnight; start and end must differ.
+//! watcher posts nothing. A window may cross midnight; start and end must differ. A plain setting
+//! type, owned by the config (which parses it) and used by the alert watcher.
 
 use std::fmt;
 
 use chrono::NaiveTime;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A daily window `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +42,26 @@ impl QuietHours {
     }
 }
 
+/// Written as the config takes it, `23:00-07:00`, so a rendered config reads back the same.
+impl Serialize for QuietHours {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = format!(
+            "{}-{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        );
+        serializer.serialize_str(&text)
+    }
+}
+
+impl<'de> Deserialize<'de> for QuietHours {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        QuietHours::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// For messages: `23:00–07:00`.
 impl fmt::Display for QuietHours {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -76,6 +98,17 @@ mod tests {
         assert!(lunch.contains(t("12:00")) && lunch.contains(t("13:29")));
         assert!(!lunch.contains(t("13:30")) && !lunch.contains(t("11:59")));
         assert_eq!(night.to_string(), "23:00–07:00");
+    }
+
+    #[test]
+    fn the_setting_reads_back_what_it_writes() {
+        let night: QuietHours = serde_json::from_str("\"23:00-07:00\"").unwrap();
+        assert_eq!(serde_json::to_string(&night).unwrap(), "\"23:00-07:00\"");
+        let error = serde_json::from_str::<QuietHours>("\"late\"").unwrap_err();
+        assert!(
+            error.to_string().contains("is not a window like"),
+            "{error}"
+        );
     }
 
     #[test]
