@@ -225,11 +225,17 @@ pub(super) fn light_verb<'a>(action: &str, object: &[&'a str]) -> (String, Vec<&
 
 /// "plex needs a restart", "the pool could use a scrub": a statement that is a request.
 pub(super) fn need_frame(clause: &[&str], i: usize, question: bool) -> Option<Refusal> {
+    let previous = i.checked_sub(1).map(|p| clause[p]);
+    // "jellyfin could do with a restart", "go ahead with the reboot", "time for a reboot".
+    let wants = match clause[i] {
+        "needs" | "need" | "requires" | "require" | "deserves" | "wants" => true,
+        "with" => matches!(previous, Some("do" | "ahead" | "proceed" | "on" | "going")),
+        "use" => matches!(previous, Some("could" | "can" | "might")),
+        "for" => matches!(previous, Some("time" | "due" | "overdue" | "go" | "ready")),
+        _ => false,
+    };
     if question
-        || !matches!(
-            clause[i],
-            "needs" | "need" | "requires" | "require" | "deserves" | "wants"
-        )
+        || !wants
         || clause[..i]
             .iter()
             .any(|w| NEGATIONS.contains(w) || matches!(*w, "if" | "whether" | "when"))
@@ -243,6 +249,10 @@ pub(super) fn need_frame(clause: &[&str], i: usize, question: bool) -> Option<Re
             matches!(
                 **w,
                 "a" | "an"
+                    | "the"
+                    | "that"
+                    | "this"
+                    | "its"
                     | "another"
                     | "one"
                     | "more"
@@ -411,6 +421,18 @@ pub(super) fn condition_frame(prefix: &[&str]) -> bool {
             | "unless"
     );
     if !opener {
+        return false;
+    }
+    // "after the restart, is plex healthy?": a time named by its event, not a condition.
+    if matches!(
+        first,
+        "after" | "before" | "since" | "during" | "at" | "on" | "in"
+    ) && prefix.len() == 2
+        && matches!(
+            prefix[1],
+            "the" | "a" | "that" | "this" | "my" | "its" | "last" | "each"
+        )
+    {
         return false;
     }
     let second_is_auxiliary = prefix.get(1).is_some_and(|w| {

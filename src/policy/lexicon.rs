@@ -187,6 +187,380 @@ pub(super) static PARTICIPLE_MUST: LazyLock<Regex> =
 pub(super) static PARTICIPLE_WISH: LazyLock<Regex> =
     LazyLock::new(|| compile("participle_wish", &ENGLISH.frames.participle_wish));
 
+/// The lexicons of the other languages, in the order they are tried.
+const LANGUAGE_FILES: [(&str, &str); 6] = [
+    ("fr", include_str!("lexicon/fr.toml")),
+    ("de", include_str!("lexicon/de.toml")),
+    ("es", include_str!("lexicon/es.toml")),
+    ("it", include_str!("lexicon/it.toml")),
+    ("pt", include_str!("lexicon/pt.toml")),
+    ("nl", include_str!("lexicon/nl.toml")),
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConjugationFile {
+    #[serde(default)]
+    imperative: Vec<String>,
+    #[serde(default)]
+    infinitive: Vec<String>,
+    #[serde(default)]
+    done: Vec<String>,
+    #[serde(default)]
+    ongoing: Vec<String>,
+    #[serde(default)]
+    future: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeparableFile {
+    action: String,
+    particles: Vec<String>,
+    forms: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LanguageWordsFile {
+    polite: Vec<String>,
+    question: Vec<String>,
+    request: Vec<String>,
+    pronouns: Vec<String>,
+    negation: Vec<String>,
+    first_person: Vec<String>,
+    auxiliary: Vec<String>,
+    future: Vec<String>,
+    done: Vec<String>,
+    action_nouns: Vec<String>,
+    need: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LanguageFile {
+    #[serde(default)]
+    conjugations: HashMap<String, ConjugationFile>,
+    verbs: HashMap<String, Vec<String>>,
+    #[serde(default)]
+    separable: Vec<SeparableFile>,
+    words: LanguageWordsFile,
+    things: HashMap<String, String>,
+}
+
+/// How a verb form is used: the first two word a request, the others report or claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Imperative,
+    Infinitive,
+    Done,
+    Ongoing,
+    Future,
+}
+
+impl Kind {
+    fn parse(name: &str) -> Option<Kind> {
+        Some(match name {
+            "imperative" => Kind::Imperative,
+            "infinitive" => Kind::Infinitive,
+            "done" => Kind::Done,
+            "ongoing" => Kind::Ongoing,
+            "future" => Kind::Future,
+            _ => return None,
+        })
+    }
+
+    pub(super) fn asks(self) -> bool {
+        matches!(self, Kind::Imperative | Kind::Infinitive)
+    }
+}
+
+/// One reading of a word: the English action it names and how it is used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct VerbForm {
+    pub(super) action: String,
+    pub(super) kind: Kind,
+}
+
+/// A separable verb ("starte … neu"): its forms, and the particles that complete it.
+#[derive(Debug)]
+pub(super) struct Separable {
+    pub(super) form: VerbForm,
+    pub(super) particles: Vec<String>,
+}
+
+/// Every other language merged: a word is looked up once, whatever language it is in.
+#[derive(Debug, Default)]
+pub(super) struct Languages {
+    /// Single-word forms.
+    pub(super) forms: HashMap<String, Vec<VerbForm>>,
+    /// Multi-word forms ("mets a jour"), as words.
+    pub(super) phrases: Vec<(Vec<String>, VerbForm)>,
+    pub(super) separable: HashMap<String, Vec<Separable>>,
+    /// Single-word forms with one letter deleted, for typo lookup (symmetric deletion).
+    pub(super) deletions: HashMap<String, Vec<String>>,
+    pub(super) polite: WordSet,
+    pub(super) question: WordSet,
+    pub(super) question_phrases: Vec<Vec<String>>,
+    pub(super) request: WordSet,
+    pub(super) pronouns: WordSet,
+    pub(super) negation: WordSet,
+    pub(super) first_person: WordSet,
+    pub(super) auxiliary: WordSet,
+    pub(super) future: WordSet,
+    pub(super) done: Vec<Vec<String>>,
+    pub(super) action_nouns: HashMap<String, String>,
+    pub(super) need: WordSet,
+    pub(super) things: HashMap<String, String>,
+}
+
+impl Languages {
+    fn add_form(&mut self, written: &str, form: VerbForm) {
+        let words: Vec<String> = fold_lexicon(written)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        match words.as_slice() {
+            [] => {}
+            [word] => {
+                let readings = self.forms.entry(word.clone()).or_default();
+                if !readings.contains(&form) {
+                    readings.push(form);
+                }
+            }
+            _ => self.phrases.push((words, form)),
+        }
+    }
+
+    /// Expands "stem+class" through the file's conjugations, or reads "form=kind".
+    fn add_entry(
+        &mut self,
+        language: &str,
+        action: &str,
+        entry: &str,
+        conjugations: &HashMap<String, ConjugationFile>,
+    ) -> Vec<VerbForm> {
+        let mut added = Vec::new();
+        if let Some((stem, class)) = entry.split_once('+') {
+            let Some(table) = conjugations.get(class) else {
+                panic!("lexicon/{language}.toml: no conjugation `{class}` for `{entry}`");
+            };
+            for (kind, endings) in [
+                (Kind::Imperative, &table.imperative),
+                (Kind::Infinitive, &table.infinitive),
+                (Kind::Done, &table.done),
+                (Kind::Ongoing, &table.ongoing),
+                (Kind::Future, &table.future),
+            ] {
+                for ending in endings {
+                    let form = VerbForm {
+                        action: action.to_owned(),
+                        kind,
+                    };
+                    self.add_form(&format!("{stem}{ending}"), form.clone());
+                    added.push(form);
+                }
+            }
+        } else if let Some((written, kind)) = entry.split_once('=') {
+            let Some(kind) = Kind::parse(kind) else {
+                panic!("lexicon/{language}.toml: unknown kind in `{entry}`");
+            };
+            let form = VerbForm {
+                action: action.to_owned(),
+                kind,
+            };
+            self.add_form(written, form.clone());
+            added.push(form);
+        } else {
+            panic!("lexicon/{language}.toml: `{entry}` is neither stem+class nor form=kind");
+        }
+        added
+    }
+
+    fn load(language: &str, text: &str, into: &mut Languages) {
+        let file: LanguageFile =
+            toml::from_str(text).unwrap_or_else(|e| panic!("lexicon/{language}.toml: {e}"));
+        let mut actions: Vec<&String> = file.verbs.keys().collect();
+        actions.sort();
+        for action in actions {
+            for entry in &file.verbs[action] {
+                into.add_entry(language, action, entry, &file.conjugations);
+            }
+        }
+        for separable in &file.separable {
+            for entry in &separable.forms {
+                let Some((written, kind)) = entry.split_once('=') else {
+                    panic!("lexicon/{language}.toml: separable form `{entry}` needs =kind");
+                };
+                let Some(kind) = Kind::parse(kind) else {
+                    panic!("lexicon/{language}.toml: unknown kind in `{entry}`");
+                };
+                into.separable
+                    .entry(fold_lexicon(written))
+                    .or_default()
+                    .push(Separable {
+                        form: VerbForm {
+                            action: separable.action.clone(),
+                            kind,
+                        },
+                        particles: separable
+                            .particles
+                            .iter()
+                            .map(|p| fold_lexicon(p))
+                            .collect(),
+                    });
+            }
+        }
+        let words = &file.words;
+        let extend = |set: &mut WordSet, list: &[String]| {
+            set.0.extend(list.iter().map(|w| fold_lexicon(w)));
+        };
+        extend(&mut into.polite, &words.polite);
+        for question in &words.question {
+            let folded = fold_lexicon(question);
+            if folded.contains(' ') {
+                into.question_phrases
+                    .push(folded.split(' ').map(str::to_owned).collect());
+            } else {
+                into.question.0.insert(folded);
+            }
+        }
+        extend(&mut into.request, &words.request);
+        extend(&mut into.pronouns, &words.pronouns);
+        extend(&mut into.negation, &words.negation);
+        extend(&mut into.first_person, &words.first_person);
+        extend(&mut into.auxiliary, &words.auxiliary);
+        extend(&mut into.future, &words.future);
+        extend(&mut into.need, &words.need);
+        for done in &words.done {
+            into.done
+                .push(fold_lexicon(done).split(' ').map(str::to_owned).collect());
+        }
+        for pair in &words.action_nouns {
+            let Some((noun, action)) = pair.split_once('=') else {
+                panic!("lexicon/{language}.toml: action noun `{pair}` needs =action");
+            };
+            into.action_nouns
+                .insert(fold_lexicon(noun), action.to_owned());
+        }
+        for (thing, english) in &file.things {
+            into.things.insert(fold_lexicon(thing), english.clone());
+        }
+    }
+
+    fn index_deletions(&mut self) {
+        let mut deletions: HashMap<String, Vec<String>> = HashMap::new();
+        for word in self.forms.keys().filter(|w| w.chars().count() >= 4) {
+            for variant in one_deleted(word) {
+                deletions.entry(variant).or_default().push(word.clone());
+            }
+        }
+        self.deletions = deletions;
+    }
+}
+
+/// `word` with each one of its letters left out in turn.
+pub(super) fn one_deleted(word: &str) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    (0..chars.len())
+        .map(|skip| {
+            chars
+                .iter()
+                .enumerate()
+                .filter(|&(at, _)| at != skip)
+                .map(|(_, c)| *c)
+                .collect()
+        })
+        .collect()
+}
+
+/// Lexicon entries are written the way normalised text reads, but are folded the same way once
+/// more, so that an accent left in a file still matches.
+fn fold_lexicon(written: &str) -> String {
+    super::normalise::fold_characters(written).to_lowercase()
+}
+
+pub(super) static LANGUAGES: LazyLock<Languages> = LazyLock::new(|| {
+    let mut languages = Languages::default();
+    for (language, text) in LANGUAGE_FILES {
+        Languages::load(language, text, &mut languages);
+    }
+    languages.index_deletions();
+    languages
+});
+
+/// Every word that names an action in some language, for folding spellings ("r3b00t").
+pub(super) static ACTION_WORDS: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    let mut words: HashSet<String> = LANGUAGES.forms.keys().cloned().collect();
+    for [base, participle, gerund] in VERBS.iter() {
+        for form in [base, participle, gerund] {
+            if form != "-" {
+                words.insert(form.clone());
+            }
+        }
+    }
+    for [noun, _] in ACTION_NOUNS.iter() {
+        words.insert(noun.clone());
+    }
+    words
+});
+
+/// English action verbs of five letters or more, indexed by one deleted letter, for typos.
+pub(super) static ENGLISH_DELETIONS: LazyLock<HashMap<String, Vec<String>>> = LazyLock::new(|| {
+    let mut deletions: HashMap<String, Vec<String>> = HashMap::new();
+    for [base, participle, gerund] in VERBS.iter() {
+        for form in [base, participle, gerund] {
+            if form != "-" && form.len() >= 5 {
+                for variant in one_deleted(form) {
+                    deletions.entry(variant).or_default().push(form.clone());
+                }
+            }
+        }
+    }
+    deletions
+});
+
+/// Words any lexicon knows as something other than a typo: they are never "corrected".
+pub(super) static KNOWN_WORDS: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    let mut known: HashSet<String> = ACTION_WORDS.clone();
+    for list in ENGLISH.words.values().chain(ENGLISH.things.values()) {
+        known.extend(list.iter().cloned());
+    }
+    known.extend(KNOWN_APPS.0.iter().cloned());
+    for [base, _, _] in VERBS.iter() {
+        for suffix in ["s", "es", "d", "ed", "er", "ers"] {
+            known.insert(format!("{base}{suffix}"));
+        }
+    }
+    let languages = &*LANGUAGES;
+    for set in [
+        &languages.polite,
+        &languages.question,
+        &languages.request,
+        &languages.pronouns,
+        &languages.negation,
+        &languages.auxiliary,
+        &languages.future,
+        &languages.need,
+    ] {
+        known.extend(set.0.iter().cloned());
+    }
+    known.extend(languages.things.keys().cloned());
+    known.extend(languages.action_nouns.keys().cloned());
+    known.extend(
+        NEAR_MISSES
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned),
+    );
+    known
+});
+
+/// Real words one typo away from an action verb ("remote", "amount"), generated from system
+/// dictionaries by scripts/near-misses.py: they are never read as typos.
+const NEAR_MISSES: &str = include_str!("lexicon/near_misses.txt");
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@
 mod automation;
 mod claims;
 mod frames;
+mod languages;
 mod lexicon;
 mod normalise;
 mod shell;
@@ -196,9 +197,12 @@ fn is_simple_name(text: &str) -> bool {
 /// Classifies a request: `Some` when it asks for a change and must be refused.
 pub fn classify(text: &str) -> Option<Refusal> {
     let normalized = normalize(text);
-    split_sentences(&normalized)
-        .into_iter()
+    let sentences = split_sentences(&normalized);
+    sentences
+        .iter()
+        .copied()
         .find_map(classify_sentence)
+        .or_else(|| sentences.into_iter().find_map(languages::classify_sentence))
 }
 
 /// One sentence: its clauses are checked in order, the first request found wins.
@@ -368,7 +372,10 @@ mod tests {
 
     #[test]
     fn unicode_and_huge_input_are_handled() {
-        assert!(classify("REDÉMARRE plex ✨").is_none());
+        assert_eq!(
+            classify("REDÉMARRE plex ✨").map(|r| r.category),
+            Some(Category::ContainerLifecycle)
+        );
         assert!(classify(&"why ".repeat(100_000)).is_none());
         assert!(classify("restart «plex» now 🚀").is_some());
     }
