@@ -241,7 +241,7 @@ fn is_wh(word: &str) -> bool {
 }
 
 /// The English words for what a clause names, so the English category rules apply.
-fn english_object(words: &[String], languages: &Languages) -> Vec<String> {
+pub(super) fn english_object(words: &[String], languages: &Languages) -> Vec<String> {
     words
         .iter()
         .filter(|w| !DETERMINERS.contains(&w.as_str()) && !is_filler(w, languages))
@@ -269,7 +269,7 @@ fn english_object(words: &[String], languages: &Languages) -> Vec<String> {
         .collect()
 }
 
-fn category(action: &str, object: &[String]) -> Option<Category> {
+pub(super) fn category(action: &str, object: &[String]) -> Option<Category> {
     let words: Vec<&str> = object.iter().map(String::as_str).collect();
     category_for(action, &words).or_else(|| {
         use Category::*;
