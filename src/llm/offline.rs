@@ -1221,6 +1221,7 @@ mod tests {
         let history = vec![crate::conversation::Turn {
             question: "what is the cpu usage?".into(),
             answer: "…".into(),
+            refusal: None,
         }];
         let answer = OfflineAnswerer
             .answer(AnswerRequest {

@@ -15,6 +15,7 @@
 
 mod automation;
 mod claims;
+mod follow_up;
 mod frames;
 mod languages;
 mod lexicon;
@@ -27,6 +28,7 @@ use std::fmt;
 use serde::Serialize;
 
 pub use claims::claimed_action;
+pub use follow_up::classify_follow_up;
 
 use automation::{automation_frame, is_recurring};
 use frames::classify_clause;
