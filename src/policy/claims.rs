@@ -99,7 +99,6 @@ const REPORT_MARKERS: &[&str] = &[
     "need",
     "needs",
     "you",
-    "your",
     "to",
     "recommend",
     "suggest",
@@ -417,7 +416,8 @@ fn english_claim(words: &[&str]) -> Option<Refusal> {
     if let Some(first) = body.first()
         && is_participle_or_past(first)
         && let Some(action) = action_of(first)
-        && !reports(&body[1..])
+        // "Deleted 3 old snapshots": a count of what was acted on is no report.
+        && !reports(&body[1 + usize::from(body.get(1).is_some_and(|w| w.parse::<u32>().is_ok()))..])
         && body.len() <= 8
     {
         return Some(claim(action, &body[1..]));
@@ -622,8 +622,17 @@ fn other_language_claim(sentence: &str) -> Option<Refusal> {
             )
         });
     for (i, word) in words.iter().enumerate() {
-        let Some(forms) = languages.forms.get(word.as_str()) else {
-            continue;
+        // "neu gestartet", "mis a jour": a form of several words.
+        let phrase: Vec<_> = languages
+            .phrases
+            .iter()
+            .filter(|(phrase, _)| words[i..].starts_with(phrase))
+            .map(|(_, form)| form.clone())
+            .collect();
+        let forms = match languages.forms.get(word.as_str()) {
+            Some(forms) => forms.clone(),
+            None if !phrase.is_empty() => phrase,
+            None => continue,
         };
         let before = &words[i.saturating_sub(4)..i];
         let first_person = before.iter().any(|w| {

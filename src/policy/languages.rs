@@ -8,7 +8,7 @@ use super::topics::{category_for, target_of};
 use super::{Category, Refusal};
 
 /// Enclitic pronouns that Spanish and Italian glue to an order ("reinícialo", "fermalo").
-const ENCLITICS: &[&str] = &[
+pub(super) const ENCLITICS: &[&str] = &[
     "melo", "selo", "noslo", "los", "las", "les", "nos", "lo", "la", "le", "me", "li", "gli", "ci",
     "mi", "ti", "si", "te",
 ];
@@ -346,7 +346,7 @@ fn need_frame(clause: &[String], languages: &Languages) -> Option<Refusal> {
     let at = clause
         .iter()
         .position(|w| languages.action_nouns.contains_key(w.as_str()))?;
-    let needed = clause[..at].iter().any(|w| languages.need.contains(w))
+    let needed = clause.iter().any(|w| languages.need.contains(w))
         || clause.iter().any(|w| {
             matches!(
                 w.as_str(),

@@ -434,7 +434,7 @@ impl Languages {
         extend(&mut into.need, &words.need);
         for done in &words.done {
             into.done
-                .push(fold_lexicon(done).split(' ').map(str::to_owned).collect());
+                .push(super::languages::tokens(&fold_lexicon(done)));
         }
         for pair in &words.action_nouns {
             let Some((noun, action)) = pair.split_once('=') else {

@@ -38,6 +38,7 @@ pub(super) fn fold_characters(text: &str) -> String {
             '\u{2013}' | '\u{2014}' | '\u{2026}' | '\u{2015}' => out.push('\n'),
             '\u{2022}' | '\u{25cf}' | '\u{25aa}' | '\u{2023}' => out.push('\n'),
             'ß' | 'ẞ' => out.push_str("ss"),
+            '¡' | '¿' => out.push(' '),
             c if c.is_whitespace() => out.push(' '),
             // Format characters (zero-width, bidi controls, U+2063 …) are invisible by definition.
             c if c.general_category() == GeneralCategory::Format => {}
@@ -126,6 +127,13 @@ fn respell(word: &str) -> Option<String> {
         return ACTION_WORDS.contains(&with_l).then_some(with_l);
     }
     if letters < 5 {
+        return None;
+    }
+    // "reinícialo", "riavvialo": an order with its pronoun glued on is no typo.
+    if super::languages::ENCLITICS.iter().any(|suffix| {
+        word.strip_suffix(suffix)
+            .is_some_and(|stem| ACTION_WORDS.contains(stem))
+    }) {
         return None;
     }
     let mut candidates: Vec<&String> = Vec::new();

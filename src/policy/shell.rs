@@ -26,6 +26,22 @@ pub(super) fn inline_shell(sentence: &str) -> Option<Refusal> {
             target: None,
         })
     };
+    // "POST /containers/plex/restart", "DELETE http://…/images/old": an API call that writes.
+    static API_CALL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:^|\s)(?:post|put|patch|delete)\s+(?:to\s+)?(?:https?://\S+|/(?:v[\d.]+/|api/)?(?:containers|images|volumes|networks|services|system|plugins|swarm|nodes|secrets|configs|build|exec|api|core|app)\b\S*)")
+            .expect("valid regex")
+    });
+    if let Some(call) = API_CALL.find(sentence) {
+        let path = call.as_str();
+        let category = if path.contains("image") || path.contains("volume") {
+            Category::ImagesAndVolumes
+        } else if path.contains("container") {
+            Category::ContainerLifecycle
+        } else {
+            Category::Shell
+        };
+        return refusal(category, "call a write API");
+    }
     if PIPE.is_match(sentence) {
         return refusal(Category::Shell, "pipe a download into a shell");
     }
