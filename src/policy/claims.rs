@@ -5,7 +5,9 @@
 //! restarted 3 times in the last hour"), status listings and statements of inability pass.
 
 use super::languages::{category as action_category, english_object, tokens};
-use super::lexicon::{Kind, LANGUAGES, NEGATIONS, PAST_ACTIONS, VERBS};
+use super::lexicon::{
+    ACTION_NOUNS, Kind, LANGUAGES, NEGATIONS, PARTICLE_ONLY, PARTICLES, PAST_ACTIONS, VERBS,
+};
 use super::normalise::{normalize, split_sentences, words};
 use super::topics::target_of;
 use super::{Category, Refusal};
@@ -98,7 +100,6 @@ const REPORT_MARKERS: &[&str] = &[
     "must",
     "need",
     "needs",
-    "you",
     "to",
     "recommend",
     "suggest",
@@ -257,6 +258,79 @@ fn action_of(word: &str) -> Option<&'static str> {
         })
 }
 
+/// The action at `words[i]`, reading phrasal verbs ("shutting down", "rolled back"), light verbs
+/// with an action noun ("sent the restart command", "triggered a scrub") and "ran docker …".
+fn action_at(words: &[&str], i: usize) -> Option<&'static str> {
+    let word = words[i];
+    let next = words.get(i + 1).copied().unwrap_or_default();
+    if let Some(base) = VERBS
+        .iter()
+        .find(|[base, participle, gerund]| {
+            PARTICLE_ONLY.contains(base) && (base == word || participle == word || gerund == word)
+        })
+        .map(|[base, _, _]| base.as_str())
+        && PARTICLES.contains(next)
+    {
+        return Some(match (base, next) {
+            ("shut" | "power", _) | ("turn" | "switch", "off") | ("bring", "down") => "shutdown",
+            ("roll", "back") => "rollback",
+            ("back", "up") => "backup",
+            ("free", _) => "clean up",
+            ("spin" | "bring" | "boot" | "fire", _) | ("turn" | "switch", _) => "start",
+            _ => "restart",
+        });
+    }
+    if matches!(
+        word,
+        "send"
+            | "sent"
+            | "sending"
+            | "triggered"
+            | "triggering"
+            | "initiated"
+            | "initiating"
+            | "issued"
+            | "issuing"
+            | "queued"
+            | "kicked"
+            | "started"
+            | "starting"
+            | "performed"
+            | "performing"
+            | "ran"
+            | "running"
+            | "did"
+            | "completed"
+            | "finished"
+    ) && let Some(action) = words[i + 1..].iter().take(3).find_map(|w| {
+        ACTION_NOUNS
+            .iter()
+            .find(|[noun, _]| noun == w)
+            .map(|[_, verb]| verb.as_str())
+    }) {
+        return Some(action);
+    }
+    if matches!(word, "ran" | "running" | "run" | "executed")
+        && matches!(
+            next,
+            "docker"
+                | "command"
+                | "sudo"
+                | "systemctl"
+                | "zfs"
+                | "zpool"
+                | "apt"
+                | "rm"
+                | "kubectl"
+                | "midclt"
+                | "curl"
+        )
+    {
+        return Some("run");
+    }
+    action_of(word)
+}
+
 fn is_participle_or_past(word: &str) -> bool {
     VERBS
         .iter()
@@ -290,6 +364,11 @@ fn claim(action: &str, rest: &[&str]) -> Refusal {
         action: action.to_owned(),
         target: target_of(rest),
     }
+}
+
+/// Report markers other than numbers.
+fn reports_in_words(words: &[&str]) -> bool {
+    words.iter().any(|w| REPORT_MARKERS.contains(w))
 }
 
 fn reports(words: &[&str]) -> bool {
@@ -351,6 +430,17 @@ const LEADS: &[&str] = &[
     "well",
     "thing",
     "now",
+    "successfully",
+    "just",
+    "i've",
+    "taken",
+    "care",
+    "of",
+    "that",
+    "done",
+    "consider",
+    "as",
+    "requested",
 ];
 
 /// One English sentence.
@@ -359,8 +449,8 @@ fn english_claim(words: &[&str]) -> Option<Refusal> {
         return None;
     }
     // "I have restarted", "I'll go ahead and restart", "I'm restarting", "let me restart".
-    for (i, word) in words.iter().enumerate() {
-        let Some(action) = action_of(word) else {
+    for i in 0..words.len() {
+        let Some(action) = action_at(words, i) else {
             continue;
         };
         let before = &words[..i];
@@ -381,8 +471,8 @@ fn english_claim(words: &[&str]) -> Option<Refusal> {
             .any(|w| w.starts_with(['✅', '✔', '☑']));
     // "Restarting plex now, give it a minute."
     if let Some(first) = body.first()
-        && is_gerund(first)
-        && let Some(action) = action_of(first)
+        && first.ends_with("ing")
+        && let Some(action) = action_at(body, 0)
         && !reports(&body[1..])
         && !body.iter().any(|w| {
             matches!(
@@ -415,14 +505,98 @@ fn english_claim(words: &[&str]) -> Option<Refusal> {
     // "Restarted plex.", "Deleted the old snapshots."
     if let Some(first) = body.first()
         && is_participle_or_past(first)
-        && let Some(action) = action_of(first)
-        // "Deleted 3 old snapshots": a count of what was acted on is no report.
-        && !reports(&body[1 + usize::from(body.get(1).is_some_and(|w| w.parse::<u32>().is_ok()))..])
+        && let Some(action) = action_at(body, 0)
+        // "Deleted 3 old snapshots", "Cleaned up 3.2 GB": counts of what was acted on.
+        && !reports_in_words(&body[1..])
         && body.len() <= 8
     {
         return Some(claim(action, &body[1..]));
     }
-    if reports(body) {
+    // "Restart complete.", "The update is done.", "The restart of plex is complete."
+    if let Some(at) = body.iter().position(|w| {
+        // Scrubs, snapshots and backups finish on their own schedule: that is a report.
+        !matches!(*w, "scrub" | "snapshot" | "backup" | "resilver" | "rescan")
+            && ACTION_NOUNS.iter().any(|[noun, _]| noun == w)
+    }) && body.last().is_some_and(|w| {
+        matches!(
+            *w,
+            "complete"
+                | "completed"
+                | "done"
+                | "finished"
+                | "successful"
+                | "succeeded"
+                | "initiated"
+                | "triggered"
+                | "queued"
+                | "underway"
+                | "scheduled"
+        )
+    }) && !reports_in_words(body)
+        && body.len() <= 8
+    {
+        let action = ACTION_NOUNS
+            .iter()
+            .find(|[noun, _]| noun == body[at])
+            .map_or("do that", |[_, verb]| verb.as_str());
+        return Some(claim(action, &body[at + 1..]));
+    }
+    // "Plex is now stopped", "port 8080 is now open", "the server is now rebooting",
+    // "plex is restarting now".
+    if let Some(at) = body
+        .windows(2)
+        .position(|pair| matches!(pair[0], "is" | "are" | "'s") && pair[1] == "now")
+        .map(|at| at + 2)
+        .or_else(|| {
+            body.iter()
+                .position(|w| matches!(*w, "is" | "are"))
+                .filter(|_| body.last() == Some(&"now"))
+                .map(|at| at + 1)
+        })
+        && let Some(state) = body.get(at)
+        && (is_gerund(state)
+            || is_participle_or_past(state)
+            || matches!(
+                *state,
+                "open" | "closed" | "offline" | "disabled" | "enabled" | "gone"
+            ))
+        && !reports_in_words(body)
+    {
+        let action = action_at(body, at).unwrap_or(match *state {
+            "open" => "open",
+            "closed" => "close",
+            "offline" => "stop",
+            "disabled" => "disable",
+            "enabled" => "enable",
+            _ => "delete",
+        });
+        return Some(claim(action, &body[..at.saturating_sub(2)]));
+    }
+    // "Your server will reboot in 5 minutes", "plex will restart shortly".
+    if let Some(at) = body.iter().position(|w| *w == "will")
+        && at > 0
+        && let Some(next) = body.get(at + 1)
+        && VERBS.iter().any(|[base, _, _]| base == next)
+        && let Some(action) = action_at(body, at + 1)
+        && !reports_in_words(body)
+    {
+        return Some(claim(action, &body[..at]));
+    }
+    // "User bob was created.", "Plex was restarted.": a short passive with nothing around it.
+    if body.len() <= 5
+        && let Some(at) = body.iter().position(|w| matches!(*w, "was" | "were"))
+        && at > 0
+        && at + 2 == body.len()
+        && is_participle_or_past(body[at + 1])
+        && let Some(action) = action_at(body, at + 1)
+    {
+        return Some(claim(action, &body[..at]));
+    }
+    let scheduling = body
+        .iter()
+        .any(|w| matches!(*w, "scheduled" | "reminder" | "set"));
+    // "Reboot scheduled for 3am": the time is part of the claim, not a report.
+    if reports(body) && (!scheduling || reports_in_words(body)) {
         return None;
     }
     // "Plex has been restarted", "The snapshots were deleted successfully", "Snapshots deleted.",
@@ -434,8 +608,19 @@ fn english_claim(words: &[&str]) -> Option<Refusal> {
         let Some(action) = action_of(word) else {
             continue;
         };
-        let before = &body[..i];
+        let kept: Vec<&str> = body[..i]
+            .iter()
+            .copied()
+            .filter(|w| {
+                !matches!(
+                    *w,
+                    "now" | "just" | "already" | "also" | "all" | "successfully" | "finally"
+                )
+            })
+            .collect();
+        let before = kept.as_slice();
         let passive = before.ends_with(&["has", "been"])
+            || before.ends_with(&["'s", "been"])
             || before.ends_with(&["have", "been"])
             || before.ends_with(&["is", "being"])
             || before.ends_with(&["are", "being"])
@@ -667,7 +852,15 @@ fn other_language_claim(sentence: &str) -> Option<Refusal> {
                 )
         });
         let passive = before
-            .last()
+            .iter()
+            .rev()
+            .find(|w| {
+                (!languages.polite.contains(w) || languages.auxiliary.contains(w))
+                    && !matches!(
+                        w.as_str(),
+                        "jetzt" | "nu" | "maintenant" | "ahora" | "ora" | "agora"
+                    )
+            })
             .is_some_and(|w| languages.auxiliary.contains(w))
             && !qualified;
         let rest: Vec<String> = words[i + 1..].to_vec();
