@@ -232,9 +232,12 @@ pub(super) fn need_frame(clause: &[&str], i: usize, question: bool) -> Option<Re
         "with" => matches!(previous, Some("do" | "ahead" | "proceed" | "on" | "going")),
         "use" => matches!(previous, Some("could" | "can" | "might")),
         "for" => matches!(previous, Some("time" | "due" | "overdue" | "go" | "ready")),
+        "about" => matches!(previous, Some("how" | "what")) && i == 1,
         _ => false,
     };
-    if question
+    // "how about a reboot?" asks for one, though it opens like a question.
+    let suggestion = clause[i] == "about";
+    if question && !suggestion
         || !wants
         || clause[..i]
             .iter()

@@ -174,6 +174,17 @@ fn is_filler(word: &str, languages: &Languages) -> bool {
 
 /// Whether the words before a verb make it a request.
 fn asked(prefix: &[String], hit_kind: Kind, after: &[String], languages: &Languages) -> bool {
+    // "faut-il", "dois-je", "peut-on" ask for advice; "peux-tu" asks for the action.
+    let inverted = |at: usize| {
+        prefix
+            .get(at + 1)
+            .is_some_and(|w| matches!(w.as_str(), "il" | "on" | "je" | "ich" | "wir"))
+    };
+    if let Some(at) = prefix.iter().position(|w| languages.request.contains(w))
+        && inverted(at)
+    {
+        return false;
+    }
     let request_at = prefix.iter().rposition(|w| languages.request.contains(w));
     let question_at = prefix
         .iter()

@@ -287,6 +287,15 @@ pub(super) fn words(text: &str) -> Vec<String> {
             if word.is_empty() {
                 continue;
             }
+            // "power-cycle", "shut-down": a phrasal verb written with a hyphen.
+            if let Some((head, tail)) = word.split_once('-')
+                && super::lexicon::PARTICLE_ONLY.contains(head)
+                && super::lexicon::PARTICLES.contains(tail)
+            {
+                out.push(head.to_owned());
+                out.push(tail.to_owned());
+                continue;
+            }
             // "force-stop", "re-deploy": the verb is what counts.
             if let Some((head, tail)) = word.split_once('-')
                 && matches!(head, "force" | "hard" | "soft" | "re")
