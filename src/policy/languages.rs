@@ -81,7 +81,9 @@ pub(super) fn tokens(sentence: &str) -> Vec<String> {
             let mut pieces = word.split('-');
             let Some(first) = pieces.next() else { continue };
             let rest: Vec<&str> = pieces.collect();
-            if !rest.is_empty() && rest.iter().all(|p| HYPHENATED.contains(p)) {
+            // "faut-il", "dois-je", "peut-on", "a-t-il" ask; they stay one word.
+            let asks = matches!(rest.as_slice(), ["je" | "il" | "on" | "elle"] | ["t", _]);
+            if !rest.is_empty() && !asks && rest.iter().all(|p| HYPHENATED.contains(p)) {
                 out.push(first.to_owned());
                 out.extend(rest.iter().map(|p| (*p).to_owned()));
             } else {
@@ -178,7 +180,7 @@ fn asked(prefix: &[String], hit_kind: Kind, after: &[String], languages: &Langua
     let inverted = |at: usize| {
         prefix
             .get(at + 1)
-            .is_some_and(|w| matches!(w.as_str(), "il" | "on" | "je" | "ich" | "wir"))
+            .is_some_and(|w| matches!(w.as_str(), "ich" | "wir"))
     };
     if let Some(at) = prefix.iter().position(|w| languages.request.contains(w))
         && inverted(at)
