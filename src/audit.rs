@@ -47,6 +47,9 @@ pub struct AuditEntry {
     /// How an LLM was used; absent when none was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub llm: Option<LlmUsage>,
+    /// A model answer that claimed a change and was replaced by a refusal, kept for review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_answer: Option<String>,
 }
 
 impl AuditEntry {
@@ -66,6 +69,7 @@ impl AuditEntry {
             tool_calls: Vec::new(),
             latency_ms: 0,
             llm: None,
+            model_answer: None,
         }
     }
 }

@@ -14,6 +14,9 @@ use crate::config::ConversationConfig;
 pub struct Turn {
     pub question: String,
     pub answer: String,
+    /// Set when the turn was refused: a short follow-up ("yes, do it") is refused the same way,
+    /// and the request is never replayed to a model as something to act on.
+    pub refusal: Option<crate::policy::Category>,
 }
 
 #[derive(Debug)]
@@ -110,6 +113,7 @@ mod tests {
         Turn {
             question: format!("q{n}"),
             answer: format!("a{n}"),
+            refusal: None,
         }
     }
 

@@ -51,6 +51,7 @@ struct Answered {
     refusal_category: Option<String>,
     tool_calls: Vec<ToolCall>,
     llm: Option<LlmUsage>,
+    model_answer: Option<String>,
 }
 
 impl Orchestrator {
@@ -102,7 +103,10 @@ impl Orchestrator {
             return Ok(self.run_command(command).await);
         }
         let question = inbound.text.trim();
-        if let Some(refusal) = policy::classify(question) {
+        let previous_refusal = history.last().and_then(|turn| turn.refusal);
+        if let Some(refusal) = policy::classify_follow_up(question, previous_refusal)
+            .or_else(|| policy::classify(question))
+        {
             return Ok(Answered {
                 text: refusal.message(),
                 refused: true,
@@ -125,6 +129,7 @@ impl Orchestrator {
             refusal_category: answer.refusal_category,
             tool_calls: answer.tool_calls,
             llm: answer.llm,
+            model_answer: answer.model_answer,
         })
     }
 
@@ -260,6 +265,7 @@ impl ChatHandler for Orchestrator {
         entry.refusal_category = answered.refusal_category.clone();
         entry.tool_calls = answered.tool_calls.clone();
         entry.llm = answered.llm;
+        entry.model_answer = answered.model_answer;
         entry.latency_ms = millis_since(started);
         self.write_audit(&entry)?;
         // Only an audited turn is remembered: a follow-up never builds on an unrecorded answer.
@@ -268,6 +274,10 @@ impl ChatHandler for Orchestrator {
             Turn {
                 question: inbound.text.trim().to_owned(),
                 answer: answered.text.clone(),
+                refusal: answered
+                    .refusal_category
+                    .as_deref()
+                    .and_then(policy::Category::parse),
             },
         );
         Ok(Reply {

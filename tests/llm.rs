@@ -458,3 +458,67 @@ async fn the_binary_degrades_when_the_server_is_down() {
     let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
     assert_eq!(audit.lines().count(), 1);
 }
+
+/// Every form of a false claim, through the tool loop against the fake OpenAI server: the reply
+/// is a refusal with its category, and the audit keeps the model's text for review.
+#[tokio::test]
+async fn every_form_of_claimed_action_becomes_a_refusal() {
+    for (form, claim) in [
+        ("past", "I restarted plex for you."),
+        ("perfect", "I've gone ahead and deleted the old snapshots."),
+        ("progressive", "Restarting plex now, give it a minute."),
+        ("passive", "Done! Plex has been restarted."),
+        ("telegraphic passive", "Snapshots deleted."),
+        ("future", "I will restart plex for you right away."),
+        ("intent", "Reminder set: I'll remind you tomorrow at 9."),
+        ("done", "Done!"),
+        ("all set", "All set."),
+        ("check mark", "✅ Plex restarted"),
+        ("french", "J'ai redémarré plex."),
+        ("german", "Ich habe den Server neu gestartet."),
+        ("spanish", "He reiniciado el contenedor."),
+    ] {
+        let harness = Harness::start(vec![Scripted::Text(claim)]).await;
+        let reply = harness.ask("how is plex doing today?", None).await;
+        assert!(
+            reply.refused,
+            "{form}: {claim:?} passed as {:?}",
+            reply.text
+        );
+        assert!(reply.refusal_category.is_some(), "{form}");
+        assert!(
+            reply.text.contains("Nothing was changed"),
+            "{form}: {}",
+            reply.text
+        );
+        let audit = harness.audit();
+        let entry = audit.last().unwrap();
+        assert_eq!(entry["outcome"], "refused", "{form}");
+        assert_eq!(entry["model_answer"], claim, "{form}");
+    }
+}
+
+/// Honest answers pass unchanged: reports of the past, status listings, inability.
+#[tokio::test]
+async fn honest_reports_pass_the_claim_check() {
+    for honest in [
+        "plex restarted 3 times in the last hour.",
+        "The server rebooted at 04:12.",
+        "`flaky` — restarting, exit code 3",
+        "backup: exited (0)",
+        "I can't restart plex: I'm read-only.",
+    ] {
+        let harness = Harness::start(vec![Scripted::Text(honest)]).await;
+        let reply = harness.ask("how is plex doing today?", None).await;
+        assert!(!reply.refused, "{honest:?} was flagged");
+        assert_eq!(reply.text, honest);
+        assert!(
+            harness
+                .audit()
+                .last()
+                .unwrap()
+                .get("model_answer")
+                .is_none()
+        );
+    }
+}

@@ -490,3 +490,52 @@ async fn a_chat_bot_whose_server_is_down_is_retried_while_chat_keeps_answering()
     let status = server.serve.terminate(PATIENCE).await;
     assert!(status.success(), "{status:?}");
 }
+
+/// A short follow-up after a refused request asks for the same change: the real server refuses
+/// it in the same category, while a follow-up about a read-only topic is answered.
+#[tokio::test]
+async fn a_follow_up_to_a_refused_request_is_refused_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path(), &[]).await;
+    let client = client();
+    let chat = |message: &str| {
+        client
+            .post(format!("{}/chat", server.base))
+            .json(&serde_json::json!({"message": message, "conversation_id": "follow-up"}))
+            .send()
+    };
+    let first: Value = chat("reboot the server")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["refused"], true);
+    for follow_up in ["yes, do it", "same for the nas", "again"] {
+        let reply: Value = chat(follow_up).await.unwrap().json().await.unwrap();
+        assert_eq!(reply["refused"], true, "{follow_up}: {reply}");
+        assert_eq!(
+            reply["refusal_category"], "host_power",
+            "{follow_up}: {reply}"
+        );
+        assert_eq!(reply["conversation_id"], "follow-up");
+    }
+    let memory: Value = chat("and memory?").await.unwrap().json().await.unwrap();
+    assert_eq!(memory["refused"], false, "{memory}");
+    // Another conversation has no refusal to follow up.
+    let fresh: Value = client
+        .post(format!("{}/chat", server.base))
+        .json(&serde_json::json!({"message": "yes, do it", "conversation_id": "other"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fresh["refused"], false, "{fresh}");
+    let status = server.serve.terminate(PATIENCE).await;
+    assert!(status.success(), "{status:?}");
+    let audit = server.serve.audit();
+    let refused = audit.iter().filter(|e| e["outcome"] == "refused").count();
+    assert_eq!(refused, 4, "{audit:#?}");
+}

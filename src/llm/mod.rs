@@ -30,6 +30,8 @@ pub struct Answer {
     pub refusal_category: Option<String>,
     /// How an LLM was used, for the audit log; `None` for the offline answerer.
     pub llm: Option<LlmUsage>,
+    /// The model's own text when it claimed a change and the answer became a refusal.
+    pub model_answer: Option<String>,
 }
 
 /// The audit log's account of LLM use for one request.

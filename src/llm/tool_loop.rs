@@ -121,6 +121,7 @@ impl LlmProvider for ToolCallingAnswerer {
                     tool_calls,
                     refusal_category: None,
                     llm: Some(run.usage),
+                    model_answer: None,
                 })
             }
         }
@@ -242,7 +243,14 @@ fn initial_messages(request: &AnswerRequest<'_>) -> Vec<Message> {
         }
         used += size;
         replay.push(Message::assistant(answer));
-        replay.push(Message::user(turn.question.clone()));
+        // A refused request is replayed as the fact of its refusal, never as words to act on.
+        replay.push(Message::user(match turn.refusal {
+            Some(category) => format!(
+                "(An earlier message here was refused by the read-only policy as a {category} \
+                 change. Nothing was done, and it is not to be acted on.)"
+            ),
+            None => turn.question.clone(),
+        }));
     }
     replay.reverse();
     let mut messages = Vec::with_capacity(replay.len() + 2);
@@ -322,6 +330,7 @@ fn final_answer(text: String) -> Answer {
                 claim.message()
             ),
             refusal_category: Some(claim.category.as_str().to_owned()),
+            model_answer: Some(text),
             ..Answer::default()
         };
     }

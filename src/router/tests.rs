@@ -159,6 +159,7 @@ async fn short_follow_ups_reuse_the_last_subject() {
     let history = vec![Turn {
         question: "what is the cpu usage?".into(),
         answer: "…".into(),
+        refusal: None,
     }];
     let answer = OfflineAnswerer
         .answer(AnswerRequest {

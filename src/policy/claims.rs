@@ -1,0 +1,954 @@
+//! The check on a model's final answer: the assistant never changed anything, is not changing
+//! anything and will not, so an answer that says it did ("Done! Plex has been restarted.",
+//! "Restarting plex now", "I'll restart it right away", "J'ai redémarré plex", "✅ Snapshots
+//! deleted") is false and becomes a refusal. Reports of what happened on the server ("plex
+//! restarted 3 times in the last hour"), status listings and statements of inability pass.
+
+use super::languages::{category as action_category, english_object, tokens};
+use super::lexicon::{
+    ACTION_NOUNS, Kind, LANGUAGES, NEGATIONS, PARTICLE_ONLY, PARTICLES, PAST_ACTIONS, VERBS,
+};
+use super::normalise::{normalize, split_sentences, words};
+use super::topics::target_of;
+use super::{Category, Refusal};
+
+/// Finds a claim of having changed, changing or being about to change something. Returns the
+/// refusal the claimed action deserves.
+pub fn claimed_action(answer: &str) -> Option<Refusal> {
+    let normalized = normalize(answer);
+    let sentences = split_sentences(&normalized);
+    for sentence in &sentences {
+        let words: Vec<String> = words(sentence).into_iter().filter(|w| w != ",").collect();
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        if let Some(refusal) = english_claim(&words).or_else(|| other_language_claim(sentence)) {
+            return Some(refusal);
+        }
+    }
+    // "Done!", "All set.", "✅": a bare claim of success takes its action from the rest.
+    let bare = sentences.iter().any(|sentence| {
+        let words: Vec<String> = words(sentence).into_iter().filter(|w| w != ",").collect();
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        is_bare_success(&words) || other_language_success(sentence)
+    });
+    bare.then(|| {
+        let mentioned = sentences.iter().find_map(|sentence| {
+            let words: Vec<String> = words(sentence).into_iter().filter(|w| w != ",").collect();
+            (0..words.len()).find_map(|i| {
+                let action = action_of(&words[i])?;
+                let rest: Vec<&str> = words[i + 1..].iter().map(String::as_str).collect();
+                Some(claim(action, &rest))
+            })
+        });
+        mentioned.unwrap_or(Refusal {
+            category: Category::ContainerLifecycle,
+            action: "do that".to_owned(),
+            target: None,
+        })
+    })
+}
+
+/// Words that, wherever they stand in a sentence, make it a report of what happened on its own
+/// or a condition, not a claim: times, counts, causes, agents.
+const REPORT_MARKERS: &[&str] = &[
+    "ago",
+    "at",
+    "since",
+    "times",
+    "time",
+    "yesterday",
+    "today",
+    "tonight",
+    "last",
+    "earlier",
+    "by",
+    "because",
+    "due",
+    "after",
+    "automatically",
+    "policy",
+    "exit",
+    "during",
+    "overnight",
+    "when",
+    "while",
+    "before",
+    "oom",
+    "crashed",
+    "watchdog",
+    "unexpectedly",
+    "itself",
+    "hour",
+    "hours",
+    "minutes",
+    "days",
+    "week",
+    "on-failure",
+    "unless-stopped",
+    "if",
+    "once",
+    "until",
+    "whenever",
+    "why",
+    "how",
+    "whether",
+    "can",
+    "could",
+    "should",
+    "would",
+    "might",
+    "may",
+    "must",
+    "need",
+    "needs",
+    "to",
+    "recommend",
+    "suggest",
+];
+
+/// Words between "I" and the verb that keep it a claim: "I have just", "I'll go ahead and",
+/// "I'm going to", "let me".
+const CLAIM_LINKS: &[&str] = &[
+    "have",
+    "has",
+    "had",
+    "just",
+    "already",
+    "now",
+    "successfully",
+    "gone",
+    "went",
+    "ahead",
+    "and",
+    "will",
+    "am",
+    "going",
+    "to",
+    "gonna",
+    "go",
+    "also",
+    "then",
+    "quickly",
+    "immediately",
+    "proceeded",
+    "been",
+    "be",
+    "currently",
+    "actually",
+    "did",
+    "finally",
+    "manually",
+    "right",
+    "me",
+    "myself",
+    "hereby",
+    "about",
+    "shall",
+    "do",
+    "safely",
+    "gracefully",
+    "force",
+];
+
+const FIRST_PERSON: &[&str] = &[
+    "i", "i've", "i'll", "i'm", "i'd", "we", "we've", "we'll", "we're", "let", "let's", "im",
+    "ive", "ill",
+];
+
+/// The English action a word names in any form ("restarted" → "restart").
+fn action_of(word: &str) -> Option<&'static str> {
+    VERBS
+        .iter()
+        .find(|[base, participle, gerund]| base == word || participle == word || gerund == word)
+        .map(|[base, _, _]| base.as_str())
+        .or_else(|| {
+            PAST_ACTIONS
+                .iter()
+                .find(|[past, _]| past == word)
+                .map(|[_, verb]| verb.as_str())
+        })
+        .filter(|action| {
+            !matches!(
+                *action,
+                "do" | "give"
+                    | "put"
+                    | "take"
+                    | "make"
+                    | "set"
+                    | "run"
+                    | "check"
+                    | "keep"
+                    | "turn"
+                    | "bring"
+                    | "back"
+                    | "free"
+                    | "sort"
+                    | "carry"
+                    | "fire"
+                    | "roll"
+                    | "spin"
+                    | "power"
+                    | "switch"
+                    | "boot"
+                    | "shut"
+                    | "tear"
+                    | "open"
+                    | "close"
+                    | "change"
+                    | "limit"
+                    | "save"
+                    | "share"
+                    | "issue"
+                    | "signal"
+                    | "cycle"
+                    | "lower"
+                    | "raise"
+                    | "drop"
+                    | "trim"
+                    | "expand"
+                    | "extend"
+                    | "format"
+                    | "empty"
+                    | "clear"
+                    | "add"
+                    | "create"
+                    | "write"
+                    | "move"
+                    | "copy"
+                    | "extract"
+                    | "export"
+                    | "import"
+                    | "fix"
+                    | "repair"
+                    | "offline"
+            )
+        })
+        .or_else(|| {
+            // Verbs too common to claim alone count when their object says what changed.
+            matches!(
+                word,
+                "cleared"
+                    | "freed"
+                    | "added"
+                    | "created"
+                    | "changed"
+                    | "fixed"
+                    | "repaired"
+                    | "applied"
+                    | "opened"
+                    | "closed"
+                    | "set"
+                    | "scheduled"
+                    | "configured"
+            )
+            .then(|| match word {
+                "cleared" => "clear",
+                "freed" => "free up",
+                "added" => "add",
+                "created" => "create",
+                "changed" => "change",
+                "fixed" => "fix",
+                "repaired" => "repair",
+                "applied" => "apply",
+                "opened" => "open",
+                "closed" => "close",
+                "set" => "set",
+                "scheduled" => "schedule",
+                _ => "configure",
+            })
+        })
+}
+
+/// The action at `words[i]`, reading phrasal verbs ("shutting down", "rolled back"), light verbs
+/// with an action noun ("sent the restart command", "triggered a scrub") and "ran docker …".
+fn action_at(words: &[&str], i: usize) -> Option<&'static str> {
+    let word = words[i];
+    let next = words.get(i + 1).copied().unwrap_or_default();
+    if let Some(base) = VERBS
+        .iter()
+        .find(|[base, participle, gerund]| {
+            PARTICLE_ONLY.contains(base) && (base == word || participle == word || gerund == word)
+        })
+        .map(|[base, _, _]| base.as_str())
+        && PARTICLES.contains(next)
+    {
+        return Some(match (base, next) {
+            ("shut" | "power", _) | ("turn" | "switch", "off") | ("bring", "down") => "shutdown",
+            ("roll", "back") => "rollback",
+            ("back", "up") => "backup",
+            ("free", _) => "clean up",
+            ("spin" | "bring" | "boot" | "fire", _) | ("turn" | "switch", _) => "start",
+            _ => "restart",
+        });
+    }
+    if matches!(
+        word,
+        "send"
+            | "sent"
+            | "sending"
+            | "triggered"
+            | "triggering"
+            | "initiated"
+            | "initiating"
+            | "issued"
+            | "issuing"
+            | "queued"
+            | "kicked"
+            | "started"
+            | "starting"
+            | "performed"
+            | "performing"
+            | "ran"
+            | "running"
+            | "did"
+            | "completed"
+            | "finished"
+    ) && let Some(action) = words[i + 1..].iter().take(3).find_map(|w| {
+        ACTION_NOUNS
+            .iter()
+            .find(|[noun, _]| noun == w)
+            .map(|[_, verb]| verb.as_str())
+    }) {
+        return Some(action);
+    }
+    if matches!(word, "ran" | "running" | "run" | "executed")
+        && matches!(
+            next,
+            "docker"
+                | "command"
+                | "sudo"
+                | "systemctl"
+                | "zfs"
+                | "zpool"
+                | "apt"
+                | "rm"
+                | "kubectl"
+                | "midclt"
+                | "curl"
+        )
+    {
+        return Some("run");
+    }
+    action_of(word)
+}
+
+fn is_participle_or_past(word: &str) -> bool {
+    VERBS
+        .iter()
+        .any(|[base, participle, _]| participle == word && base != "do")
+        || PAST_ACTIONS.iter().any(|[past, _]| past == word)
+        || matches!(
+            word,
+            "cleared"
+                | "freed"
+                | "added"
+                | "created"
+                | "changed"
+                | "fixed"
+                | "applied"
+                | "opened"
+                | "closed"
+                | "set"
+                | "scheduled"
+                | "configured"
+        )
+}
+
+fn is_gerund(word: &str) -> bool {
+    word.ends_with("ing") && VERBS.iter().any(|[_, _, gerund]| gerund == word)
+}
+
+fn claim(action: &str, rest: &[&str]) -> Refusal {
+    let object: Vec<String> = rest.iter().map(|w| (*w).to_owned()).collect();
+    Refusal {
+        category: action_category(action, &object).unwrap_or(Category::ContainerLifecycle),
+        action: action.to_owned(),
+        target: target_of(rest),
+    }
+}
+
+/// Report markers other than numbers.
+fn reports_in_words(words: &[&str]) -> bool {
+    words.iter().any(|w| REPORT_MARKERS.contains(w))
+}
+
+fn reports(words: &[&str]) -> bool {
+    words
+        .iter()
+        .any(|w| REPORT_MARKERS.contains(w) || w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+}
+
+fn negated(words: &[&str]) -> bool {
+    words.iter().any(|w| {
+        NEGATIONS.contains(w)
+            || matches!(
+                *w,
+                "unable"
+                    | "can't"
+                    | "cannot"
+                    | "couldn't"
+                    | "haven't"
+                    | "hasn't"
+                    | "isn't"
+                    | "wasn't"
+                    | "weren't"
+                    | "aren't"
+                    | "won't"
+                    | "not"
+                    | "never"
+                    | "no"
+            )
+    })
+}
+
+const LEADS: &[&str] = &[
+    "ok",
+    "okay",
+    "sure",
+    "alright",
+    "great",
+    "got",
+    "it",
+    "yes",
+    "yep",
+    "absolutely",
+    "of",
+    "course",
+    "certainly",
+    "no",
+    "problem",
+    "understood",
+    "perfect",
+    "good",
+    "news",
+    "✅",
+    "✔",
+    "✔️",
+    "☑",
+    "👍",
+    "🎉",
+    "so",
+    "well",
+    "thing",
+    "now",
+    "successfully",
+    "just",
+    "i've",
+    "taken",
+    "care",
+    "of",
+    "that",
+    "done",
+    "consider",
+    "as",
+    "requested",
+];
+
+/// One English sentence.
+fn english_claim(words: &[&str]) -> Option<Refusal> {
+    if negated(words) {
+        return None;
+    }
+    // "I have restarted", "I'll go ahead and restart", "I'm restarting", "let me restart".
+    for i in 0..words.len() {
+        let Some(action) = action_at(words, i) else {
+            continue;
+        };
+        let before = &words[..i];
+        let marker = before.iter().rposition(|w| FIRST_PERSON.contains(w));
+        if let Some(at) = marker
+            && i - at <= 6
+            && before[at + 1..].iter().all(|w| CLAIM_LINKS.contains(w))
+            && (words[at] != "let" || before.get(at + 1).is_some_and(|w| *w == "me" || *w == "us"))
+        {
+            return Some(claim(action, &words[i + 1..]));
+        }
+    }
+    let lead = words.iter().take_while(|w| LEADS.contains(w)).count();
+    let body = &words[lead..];
+    let checked = lead > 0
+        && words[..lead]
+            .iter()
+            .any(|w| w.starts_with(['✅', '✔', '☑']));
+    // "Restarting plex now, give it a minute."
+    if let Some(first) = body.first()
+        && first.ends_with("ing")
+        && let Some(action) = action_at(body, 0)
+        && !reports(&body[1..])
+        && !body.iter().any(|w| {
+            matches!(
+                *w,
+                "usually"
+                    | "often"
+                    | "fixes"
+                    | "helps"
+                    | "is"
+                    | "will"
+                    | "won't"
+                    | "typically"
+                    | "generally"
+                    | "sometimes"
+                    | "requires"
+                    | "means"
+                    | "takes"
+                    | "would"
+                    | "should"
+                    | "isn't"
+            )
+        })
+        && (body.len() <= 6
+            || body
+                .iter()
+                .any(|w| matches!(*w, "now" | "shortly" | "immediately")))
+    {
+        return Some(claim(action, &body[1..]));
+    }
+    // "Restarted plex.", "Deleted the old snapshots."
+    if let Some(first) = body.first()
+        && is_participle_or_past(first)
+        && let Some(action) = action_at(body, 0)
+        // "Deleted 3 old snapshots", "Cleaned up 3.2 GB": counts of what was acted on.
+        && !reports_in_words(&body[1..])
+        && body.len() <= 8
+    {
+        return Some(claim(action, &body[1..]));
+    }
+    // "Restart complete.", "The update is done.", "The restart of plex is complete."
+    if let Some(at) = body.iter().position(|w| {
+        // Scrubs, snapshots and backups finish on their own schedule: that is a report.
+        !matches!(*w, "scrub" | "snapshot" | "backup" | "resilver" | "rescan")
+            && ACTION_NOUNS.iter().any(|[noun, _]| noun == w)
+    }) && body.last().is_some_and(|w| {
+        matches!(
+            *w,
+            "complete"
+                | "completed"
+                | "done"
+                | "finished"
+                | "successful"
+                | "succeeded"
+                | "initiated"
+                | "triggered"
+                | "queued"
+                | "underway"
+                | "scheduled"
+        )
+    }) && !reports_in_words(body)
+        && body.len() <= 8
+    {
+        let action = ACTION_NOUNS
+            .iter()
+            .find(|[noun, _]| noun == body[at])
+            .map_or("do that", |[_, verb]| verb.as_str());
+        return Some(claim(action, &body[at + 1..]));
+    }
+    // "Plex is now stopped", "port 8080 is now open", "the server is now rebooting",
+    // "plex is restarting now".
+    if let Some(at) = body
+        .windows(2)
+        .position(|pair| matches!(pair[0], "is" | "are" | "'s") && pair[1] == "now")
+        .map(|at| at + 2)
+        .or_else(|| {
+            body.iter()
+                .position(|w| matches!(*w, "is" | "are"))
+                .filter(|_| body.last() == Some(&"now"))
+                .map(|at| at + 1)
+        })
+        && let Some(state) = body.get(at)
+        && (is_gerund(state)
+            || is_participle_or_past(state)
+            || matches!(
+                *state,
+                "open" | "closed" | "offline" | "disabled" | "enabled" | "gone"
+            ))
+        && !reports_in_words(body)
+    {
+        let action = action_at(body, at).unwrap_or(match *state {
+            "open" => "open",
+            "closed" => "close",
+            "offline" => "stop",
+            "disabled" => "disable",
+            "enabled" => "enable",
+            _ => "delete",
+        });
+        return Some(claim(action, &body[..at.saturating_sub(2)]));
+    }
+    // "Your server will reboot in 5 minutes", "plex will restart shortly".
+    if let Some(at) = body.iter().position(|w| *w == "will")
+        && at > 0
+        && let Some(next) = body.get(at + 1)
+        && VERBS.iter().any(|[base, _, _]| base == next)
+        && let Some(action) = action_at(body, at + 1)
+        && !reports_in_words(body)
+    {
+        return Some(claim(action, &body[..at]));
+    }
+    // "User bob was created.", "Plex was restarted.": a short passive with nothing around it.
+    if body.len() <= 5
+        && let Some(at) = body.iter().position(|w| matches!(*w, "was" | "were"))
+        && at > 0
+        && at + 2 == body.len()
+        && is_participle_or_past(body[at + 1])
+        && let Some(action) = action_at(body, at + 1)
+    {
+        return Some(claim(action, &body[..at]));
+    }
+    let scheduling = body
+        .iter()
+        .any(|w| matches!(*w, "scheduled" | "reminder" | "set"));
+    // "Reboot scheduled for 3am": the time is part of the claim, not a report.
+    if reports(body) && (!scheduling || reports_in_words(body)) {
+        return None;
+    }
+    // "Plex has been restarted", "The snapshots were deleted successfully", "Snapshots deleted.",
+    // "Plex will be restarted shortly", "plex is being restarted".
+    for (i, word) in body.iter().enumerate().skip(1) {
+        if !is_participle_or_past(word) {
+            continue;
+        }
+        let Some(action) = action_of(word) else {
+            continue;
+        };
+        let kept: Vec<&str> = body[..i]
+            .iter()
+            .copied()
+            .filter(|w| {
+                !matches!(
+                    *w,
+                    "now" | "just" | "already" | "also" | "all" | "successfully" | "finally"
+                )
+            })
+            .collect();
+        let before = kept.as_slice();
+        let passive = before.ends_with(&["has", "been"])
+            || before.ends_with(&["'s", "been"])
+            || before.ends_with(&["have", "been"])
+            || before.ends_with(&["is", "being"])
+            || before.ends_with(&["are", "being"])
+            || before.ends_with(&["will", "be"])
+            || before.ends_with(&["got"])
+            || before.ends_with(&["has", "successfully", "been"])
+            || before.ends_with(&["have", "successfully", "been"])
+            || before.ends_with(&["been", "successfully"]);
+        let successful = matches!(before.last(), Some(&("was" | "were" | "is" | "are")))
+            && body[i + 1..].iter().chain(before.iter()).any(|w| {
+                matches!(
+                    *w,
+                    "successfully" | "now" | "just" | "as" | "requested" | "for"
+                )
+            });
+        let telegraphic = before.len() <= 4
+            && !before.iter().any(|w| {
+                matches!(
+                    *w,
+                    "is" | "are"
+                        | "was"
+                        | "were"
+                        | "has"
+                        | "have"
+                        | "had"
+                        | "it"
+                        | "this"
+                        | "that"
+                        | "which"
+                )
+            })
+            && body[i + 1..].iter().all(|w| {
+                matches!(
+                    *w,
+                    "successfully"
+                        | "now"
+                        | "for"
+                        | "you"
+                        | "as"
+                        | "requested"
+                        | "again"
+                        | "and"
+                        | "back"
+                        | "up"
+                        | "running"
+                        | "too"
+                        | "already"
+                        | "just"
+                        | "fine"
+                        | "ok"
+                        | "everything"
+                        | "is"
+                        | "good"
+                )
+            })
+            && (checked
+                || i + 1 == body.len()
+                || body[i + 1..]
+                    .iter()
+                    .any(|w| matches!(*w, "successfully" | "now" | "for" | "as" | "and")));
+        if passive || successful || telegraphic {
+            return Some(claim(action, before));
+        }
+    }
+    // "✅ plex restart" and the like: a check mark over an action word.
+    if checked && let Some(action) = body.iter().find_map(|w| action_of(w)) {
+        return Some(claim(action, body));
+    }
+    None
+}
+
+/// "Done!", "All set.", "✅".
+fn is_bare_success(words: &[&str]) -> bool {
+    let words: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| {
+            !matches!(
+                *w,
+                "ok" | "okay"
+                    | "sure"
+                    | "alright"
+                    | "great"
+                    | "perfect"
+                    | "and"
+                    | "everything"
+                    | "is"
+                    | "it's"
+                    | "that's"
+                    | "all"
+                    | "now"
+                    | "🎉"
+                    | "👍"
+                    | "🙂"
+                    | "😊"
+            )
+        })
+        .collect();
+    matches!(
+        words.as_slice(),
+        ["done"]
+            | ["set"]
+            | ["finished"]
+            | ["complete"]
+            | ["completed"]
+            | ["success"]
+            | ["will", "do"]
+            | ["on", "it"]
+            | ["consider", "it", "done"]
+            | ["done", "done"]
+            | ["✅"]
+            | ["✅", "done"]
+            | ["✔"]
+            | ["✔️"]
+            | ["done", "✅"]
+            | ["taken", "care", "of"]
+            | ["sorted"]
+            | ["all", "taken", "care", "of"]
+    )
+}
+
+/// Claims in the other languages: "j'ai redémarré plex", "ich starte plex jetzt neu", "voy a
+/// reiniciar", "plex è stato riavviato", "reiniciei o plex".
+fn other_language_claim(sentence: &str) -> Option<Refusal> {
+    let languages = &*LANGUAGES;
+    let words = tokens(sentence);
+    let words: Vec<String> = words.into_iter().filter(|w| w != ",").collect();
+    if words.iter().any(|w| languages.negation.contains(w)) {
+        return None;
+    }
+    let has_digit = words
+        .iter()
+        .any(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()));
+    let qualified = has_digit
+        || words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "fois"
+                    | "mal"
+                    | "veces"
+                    | "volte"
+                    | "vezes"
+                    | "keer"
+                    | "hier"
+                    | "gestern"
+                    | "ayer"
+                    | "ieri"
+                    | "ontem"
+                    | "gisteren"
+                    | "depuis"
+                    | "seit"
+                    | "desde"
+                    | "sinds"
+                    | "par"
+                    | "von"
+                    | "por"
+                    | "dal"
+                    | "pelo"
+                    | "door"
+                    | "automatiquement"
+                    | "automatisch"
+                    | "automaticamente"
+                    | "si"
+                    | "wenn"
+                    | "falls"
+                    | "se"
+                    | "als"
+                    | "quand"
+                    | "cuando"
+                    | "quando"
+                    | "wanneer"
+                    | "puede"
+                    | "pode"
+                    | "peut"
+                    | "kann"
+                    | "kunt"
+                    | "puoi"
+                    | "puo"
+                    | "pouvez"
+                    | "puedes"
+                    | "podes"
+                    | "können"
+                    | "konnen"
+            )
+        });
+    for (i, word) in words.iter().enumerate() {
+        // "neu gestartet", "mis a jour": a form of several words.
+        let phrase: Vec<_> = languages
+            .phrases
+            .iter()
+            .filter(|(phrase, _)| words[i..].starts_with(phrase))
+            .map(|(_, form)| form.clone())
+            .collect();
+        let forms = match languages.forms.get(word.as_str()) {
+            Some(forms) => forms.clone(),
+            None if !phrase.is_empty() => phrase,
+            None => continue,
+        };
+        let before = &words[i.saturating_sub(4)..i];
+        let first_person = before.iter().any(|w| {
+            languages.first_person.contains(w)
+                || matches!(
+                    w.as_str(),
+                    "ai" | "avons"
+                        | "habe"
+                        | "haben"
+                        | "hab"
+                        | "he"
+                        | "hemos"
+                        | "ho"
+                        | "abbiamo"
+                        | "heb"
+                        | "hebben"
+                        | "vais"
+                        | "allons"
+                        | "werde"
+                        | "voy"
+                        | "vamos"
+                        | "vado"
+                        | "sto"
+                        | "stiamo"
+                        | "vou"
+                        | "estou"
+                        | "estoy"
+                        | "ga"
+                        | "gaan"
+                        | "zal"
+                        | "ben"
+                )
+        });
+        let passive = before
+            .iter()
+            .rev()
+            .find(|w| {
+                (!languages.polite.contains(w) || languages.auxiliary.contains(w))
+                    && !matches!(
+                        w.as_str(),
+                        "jetzt" | "nu" | "maintenant" | "ahora" | "ora" | "agora"
+                    )
+            })
+            .is_some_and(|w| languages.auxiliary.contains(w))
+            && !qualified;
+        let rest: Vec<String> = words[i + 1..].to_vec();
+        let claimed = forms.iter().find(|form| match form.kind {
+            Kind::Done => first_person || passive,
+            Kind::Future | Kind::Ongoing => first_person || i == 0 && !qualified,
+            Kind::Imperative | Kind::Infinitive => {
+                // "je redémarre plex", "ich starte plex neu", "voy a reiniciar".
+                first_person && !qualified
+            }
+        });
+        // Portuguese and Spanish first-person past needs no pronoun: "reiniciei o plex".
+        let claimed = claimed.or_else(|| {
+            (i == 0 && (word.ends_with("ei") || word.ends_with("amos")) && !qualified)
+                .then(|| forms.iter().find(|f| f.kind == Kind::Done))
+                .flatten()
+        });
+        if let Some(form) = claimed {
+            let object = english_object(&rest, languages);
+            let named: Vec<&str> = object.iter().map(String::as_str).collect();
+            return Some(Refusal {
+                category: action_category(&form.action, &object)
+                    .unwrap_or(Category::ContainerLifecycle),
+                action: form.action.clone(),
+                target: target_of(&named),
+            });
+        }
+    }
+    None
+}
+
+/// "C'est fait !", "Erledigt.", "Listo", "Fatto!", "Feito", "Klaar!".
+fn other_language_success(sentence: &str) -> bool {
+    let words: Vec<String> = tokens(sentence)
+        .into_iter()
+        .filter(|w| w != "," && w != "!" && !LANGUAGES.polite.contains(w))
+        .collect();
+    LANGUAGES.done.contains(&words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_of_any_tense_are_caught() {
+        for text in [
+            "I've restarted plex for you.",
+            "Done! I have successfully stopped sonarr.",
+            "We deleted the old snapshots.",
+            "Done! Plex has been restarted.",
+            "Restarting plex now, give it a minute.",
+            "I will restart plex for you right away.",
+            "I'll go ahead and reboot the server.",
+            "Snapshots deleted.",
+            "J'ai redémarré plex.",
+            "Ich habe den Container neu gestartet.",
+            "He reiniciado el contenedor.",
+            "Ho riavviato plex.",
+            "Reiniciei o plex.",
+            "Ik heb plex herstart.",
+            "All set!",
+            "✅ Plex restarted",
+            "Reminder set: I'll remind you tomorrow at 9.",
+            "Plex is being restarted.",
+        ] {
+            assert!(claimed_action(text).is_some(), "`{text}`");
+        }
+    }
+
+    #[test]
+    fn reports_and_inability_pass() {
+        for text in [
+            "plex restarted 3 times today.",
+            "plex restarted 3 times in the last hour.",
+            "the server rebooted at 04:12.",
+            "I have not restarted anything.",
+            "The container was stopped at 03:00 with exit code 137.",
+            "I can't restart plex, I'm read-only.",
+            "`flaky` — restarting, exit code 3",
+            "backup: exited (0)",
+            "To restart plex, run `docker restart plex`.",
+            "You can restart plex with docker restart plex.",
+            "Restarting plex usually fixes buffering.",
+            "✅ plex: running, healthy",
+            "Plex a redémarré 3 fois depuis hier.",
+        ] {
+            assert!(claimed_action(text).is_none(), "`{text}`");
+        }
+    }
+}
