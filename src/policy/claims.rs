@@ -6,17 +6,17 @@
 
 use super::languages::{category as action_category, english_object, tokens};
 use super::lexicon::{
-    ACTION_NOUNS, Kind, LANGUAGES, NEGATIONS, PARTICLE_ONLY, PARTICLES, PAST_ACTIONS, VERBS,
+    ACTION_NOUNS, CLAIM_LEADS, CLAIM_LINKS, FIRST_PERSON, Kind, LANGUAGES, NEGATIONS,
+    PARTICLE_ONLY, PARTICLES, PAST_ACTIONS, REPORT_MARKERS, VERBS,
 };
-use super::normalise::{normalize, split_sentences, words};
+use super::normalise::{split_sentences, words};
 use super::topics::target_of;
 use super::{Category, Refusal};
 
-/// Finds a claim of having changed, changing or being about to change something. Returns the
-/// refusal the claimed action deserves.
-pub fn claimed_action(answer: &str) -> Option<Refusal> {
-    let normalized = normalize(answer);
-    let sentences = split_sentences(&normalized);
+/// Finds, by the rules alone, a claim of having changed, changing or being about to change
+/// something in a normalised answer. Returns the refusal the claimed action deserves.
+pub(super) fn claim_by_rules(normalized: &str) -> Option<Refusal> {
+    let sentences = split_sentences(normalized);
     for sentence in &sentences {
         let words: Vec<String> = words(sentence).into_iter().filter(|w| w != ",").collect();
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -46,113 +46,6 @@ pub fn claimed_action(answer: &str) -> Option<Refusal> {
         })
     })
 }
-
-/// Words that, wherever they stand in a sentence, make it a report of what happened on its own
-/// or a condition, not a claim: times, counts, causes, agents.
-const REPORT_MARKERS: &[&str] = &[
-    "ago",
-    "at",
-    "since",
-    "times",
-    "time",
-    "yesterday",
-    "today",
-    "tonight",
-    "last",
-    "earlier",
-    "by",
-    "because",
-    "due",
-    "after",
-    "automatically",
-    "policy",
-    "exit",
-    "during",
-    "overnight",
-    "when",
-    "while",
-    "before",
-    "oom",
-    "crashed",
-    "watchdog",
-    "unexpectedly",
-    "itself",
-    "hour",
-    "hours",
-    "minutes",
-    "days",
-    "week",
-    "on-failure",
-    "unless-stopped",
-    "if",
-    "once",
-    "until",
-    "whenever",
-    "why",
-    "how",
-    "whether",
-    "can",
-    "could",
-    "should",
-    "would",
-    "might",
-    "may",
-    "must",
-    "need",
-    "needs",
-    "to",
-    "recommend",
-    "suggest",
-];
-
-/// Words between "I" and the verb that keep it a claim: "I have just", "I'll go ahead and",
-/// "I'm going to", "let me".
-const CLAIM_LINKS: &[&str] = &[
-    "have",
-    "has",
-    "had",
-    "just",
-    "already",
-    "now",
-    "successfully",
-    "gone",
-    "went",
-    "ahead",
-    "and",
-    "will",
-    "am",
-    "going",
-    "to",
-    "gonna",
-    "go",
-    "also",
-    "then",
-    "quickly",
-    "immediately",
-    "proceeded",
-    "been",
-    "be",
-    "currently",
-    "actually",
-    "did",
-    "finally",
-    "manually",
-    "right",
-    "me",
-    "myself",
-    "hereby",
-    "about",
-    "shall",
-    "do",
-    "safely",
-    "gracefully",
-    "force",
-];
-
-const FIRST_PERSON: &[&str] = &[
-    "i", "i've", "i'll", "i'm", "i'd", "we", "we've", "we'll", "we're", "let", "let's", "im",
-    "ive", "ill",
-];
 
 /// The English action a word names in any form ("restarted" → "restart").
 fn action_of(word: &str) -> Option<&'static str> {
@@ -400,49 +293,6 @@ fn negated(words: &[&str]) -> bool {
     })
 }
 
-const LEADS: &[&str] = &[
-    "ok",
-    "okay",
-    "sure",
-    "alright",
-    "great",
-    "got",
-    "it",
-    "yes",
-    "yep",
-    "absolutely",
-    "of",
-    "course",
-    "certainly",
-    "no",
-    "problem",
-    "understood",
-    "perfect",
-    "good",
-    "news",
-    "✅",
-    "✔",
-    "✔️",
-    "☑",
-    "👍",
-    "🎉",
-    "so",
-    "well",
-    "thing",
-    "now",
-    "successfully",
-    "just",
-    "i've",
-    "taken",
-    "care",
-    "of",
-    "that",
-    "done",
-    "consider",
-    "as",
-    "requested",
-];
-
 /// One English sentence.
 fn english_claim(words: &[&str]) -> Option<Refusal> {
     if negated(words) {
@@ -463,7 +313,7 @@ fn english_claim(words: &[&str]) -> Option<Refusal> {
             return Some(claim(action, &words[i + 1..]));
         }
     }
-    let lead = words.iter().take_while(|w| LEADS.contains(w)).count();
+    let lead = words.iter().take_while(|w| CLAIM_LEADS.contains(w)).count();
     let body = &words[lead..];
     let checked = lead > 0
         && words[..lead]
@@ -903,7 +753,7 @@ fn other_language_success(sentence: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::policy::claimed_action;
 
     #[test]
     fn claims_of_any_tense_are_caught() {

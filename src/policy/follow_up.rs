@@ -2,8 +2,9 @@
 //! for the same change and are refused in the same category; a follow-up about a read-only topic
 //! ("and memory?", "and its logs?") is a new question and is answered.
 
+use super::model::second_opinion_on_request;
 use super::normalise::{normalize, words};
-use super::{Category, Refusal, classify};
+use super::{Category, Refusal, classify_normalized};
 
 /// Longest message, in words, still read as a follow-up rather than a request of its own.
 const MAX_FOLLOW_UP_WORDS: usize = 10;
@@ -241,13 +242,19 @@ const READ_TOPICS: &[&str] = &[
 ];
 
 /// A follow-up to a refused turn, refused in that turn's category; `None` for anything else.
+/// The rules read it first, then the follow-up forms, and only then the model, so that "proceed"
+/// keeps the category of what it would proceed with.
 pub fn classify_follow_up(text: &str, previous_refusal: Option<Category>) -> Option<Refusal> {
     let category = previous_refusal?;
-    if let Some(refusal) = classify(text) {
-        return Some(refusal);
-    }
     let normalized = normalize(text);
-    let words: Vec<String> = words(&normalized)
+    classify_normalized(&normalized)
+        .or_else(|| insisting(&normalized, category))
+        .or_else(|| second_opinion_on_request(&normalized))
+}
+
+/// "yes", "do it", "same for sonarr": a short reply that only insists on the refused request.
+fn insisting(normalized: &str, category: Category) -> Option<Refusal> {
+    let words: Vec<String> = words(normalized)
         .into_iter()
         .filter(|w| w != ",")
         .map(|w| {

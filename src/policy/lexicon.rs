@@ -105,6 +105,10 @@ word_sets! { english_words:
     FUTURE_EVENTS = "future_events";
     FUTURE_STATES = "future_states";
     DETERMINERS = "determiners";
+    REPORT_MARKERS = "report_markers";
+    CLAIM_LINKS = "claim_links";
+    FIRST_PERSON = "first_person";
+    CLAIM_LEADS = "claim_leads";
 }
 
 word_sets! { english_things:

@@ -19,6 +19,7 @@ mod follow_up;
 mod frames;
 mod languages;
 mod lexicon;
+pub mod model;
 mod normalise;
 mod shell;
 mod topics;
@@ -27,12 +28,12 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub use claims::claimed_action;
 pub use follow_up::classify_follow_up;
 
 use automation::{automation_frame, is_recurring};
 use frames::classify_clause;
-use normalise::{normalize, opens_question, split_clauses, split_sentences, strip_lead, words};
+pub use normalise::normalize;
+use normalise::{opens_question, split_clauses, split_sentences, strip_lead, words};
 use shell::{inline_shell, shell_after_verb, shell_command};
 /// What kind of change was asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -196,15 +197,39 @@ fn is_simple_name(text: &str) -> bool {
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// Classifies a request: `Some` when it asks for a change and must be refused.
+/// Classifies a request: `Some` when it asks for a change and must be refused. The rules decide
+/// first; the embedded model adds a refusal when it is confident of one the rules missed.
 pub fn classify(text: &str) -> Option<Refusal> {
     let normalized = normalize(text);
-    let sentences = split_sentences(&normalized);
+    classify_normalized(&normalized).or_else(|| model::second_opinion_on_request(&normalized))
+}
+
+/// [`classify`] by the rules alone, without the model: what the model's trainer and the probe
+/// compare against.
+pub fn classify_by_rules(text: &str) -> Option<Refusal> {
+    classify_normalized(&normalize(text))
+}
+
+pub(super) fn classify_normalized(normalized: &str) -> Option<Refusal> {
+    let sentences = split_sentences(normalized);
     sentences
         .iter()
         .copied()
         .find_map(classify_sentence)
         .or_else(|| sentences.into_iter().find_map(languages::classify_sentence))
+}
+
+/// Finds a claim in a model's final answer of having changed, changing or being about to change
+/// something, and returns the refusal the claimed action deserves. The rules decide first; the
+/// embedded model adds a refusal when it is confident of a claim the rules missed.
+pub fn claimed_action(answer: &str) -> Option<Refusal> {
+    let normalized = normalize(answer);
+    claims::claim_by_rules(&normalized).or_else(|| model::second_opinion_on_claim(&normalized))
+}
+
+/// [`claimed_action`] by the rules alone, without the model.
+pub fn claimed_by_rules(answer: &str) -> Option<Refusal> {
+    claims::claim_by_rules(&normalize(answer))
 }
 
 /// One sentence: its clauses are checked in order, the first request found wins.

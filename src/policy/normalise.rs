@@ -6,7 +6,7 @@ use super::lexicon::{CONJUNCTIONS, CONTRACTED_IS, LEAD_WORDS, QUESTION_OPENERS};
 /// one (NFKC, invisible and format characters dropped, look-alikes from other scripts folded to
 /// Latin, accents dropped), lower case, and words respelled where a digit, a spaced-out letter or
 /// one typo hides an action verb ("r3b00t", "r e s t a r t", "restrat").
-pub(super) fn normalize(text: &str) -> String {
+pub fn normalize(text: &str) -> String {
     let folded = fold_characters(text);
     let unwrapped = strip_markdown(&folded);
     respell_words(&unwrapped.to_lowercase())
