@@ -18,8 +18,9 @@ PIDFILE="$DIR/dockerd.pid"
 HOST="unix://$SOCK"
 IMAGE="local/busybox"
 LABEL="homelab-test=fixture"
-# Extra idle containers for benchmarks (e.g. FIXTURE_EXTRA=43 gives 50 containers in all).
-EXTRA="${FIXTURE_EXTRA:-0}"
+# Idle containers: two for the paraphrase corpus (idle-1, idle-2), more for benchmarks (e.g.
+# FIXTURE_EXTRA=43 gives 53 containers in all).
+EXTRA="${FIXTURE_EXTRA:-2}"
 # The secret samples the `leaky` fixture prints, mounted read-only.
 SECRETS="$(cd "$(dirname "$0")/.." && pwd)/tests/secrets"
 
@@ -151,6 +152,11 @@ create_fixtures() {
         --label 'com.example.db.password=MK085mysqlroot' \
         --health-cmd 'echo "OK: connected as admin with password MK082Hc-pw1"' --health-interval 1s --health-retries 1 \
         "$IMAGE" sh -c 'cat /secrets/corpus.txt /secrets/private-key.log; exec sleep 86400'
+    # A web server with a declared port and a database, as the paraphrase corpus asks about them
+    # (tests/offline/*.tsv): "what ports does web expose?", "what image does db use?".
+    run --name web --expose 8080 --label "com.example.role=web" \
+        "$IMAGE" sh -c 'echo "web: listening on :8080"; exec sleep 86400'
+    run --name db "$IMAGE" sh -c 'echo "db: ready to accept connections"; exec sleep 86400'
     for i in $(seq 1 "$EXTRA"); do
         run --name "idle-$i" "$IMAGE" sleep 86400
     done
