@@ -101,7 +101,7 @@ impl Verdict {
     }
 }
 
-async fn judge(registry: &ToolRegistry, case: &Case) -> (Verdict, String) {
+async fn judge(registry: &ToolRegistry, case: &Case, image_count: &str) -> (Verdict, String) {
     let answer = OfflineAnswerer
         .answer(AnswerRequest {
             question: &case.question,
@@ -120,10 +120,10 @@ async fn judge(registry: &ToolRegistry, case: &Case) -> (Verdict, String) {
         arguments: calls
             .iter()
             .any(|call| arguments_match(&case.arguments, &call.arguments)),
-        fact: case
-            .fact
-            .as_deref()
-            .is_none_or(|fact| answer.text.to_lowercase().contains(&fact.to_lowercase())),
+        fact: case.fact.as_deref().is_none_or(|fact| {
+            let fact = fact.replace("{image_count}", image_count);
+            answer.text.to_lowercase().contains(&fact.to_lowercase())
+        }),
     };
     let called: Vec<String> = answer
         .tool_calls
@@ -138,8 +138,15 @@ async fn judge(registry: &ToolRegistry, case: &Case) -> (Verdict, String) {
 async fn measure(name: &str, show_lines: bool) -> Option<f64> {
     let registry = registry()?;
     let cases = corpus(name);
+    // A fact may name a figure only the engine knows: "{image_count}" is its number of images.
+    let images = registry
+        .call("list_images", serde_json::json!({}))
+        .await
+        .result
+        .expect("list_images on the test engine");
+    let image_count = images.data["image_count"].to_string();
     let verdicts: Vec<(Verdict, String)> = futures::stream::iter(&cases)
-        .map(|case| judge(&registry, case))
+        .map(|case| judge(&registry, case, &image_count))
         .buffered(8)
         .collect()
         .await;
@@ -198,4 +205,4 @@ async fn heldout_paraphrases_are_routed_and_answered() {
 /// The share answered right that no change may fall below: what the answerer reached on both
 /// parts. Issue 22's target for the held-out part is 95 %; docs/performance.md gives where the
 /// answerer stands.
-const FLOOR: f64 = 35.0;
+const FLOOR: f64 = 85.0;

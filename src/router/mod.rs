@@ -73,7 +73,7 @@ impl Route {
         }
         Self {
             intents,
-            slots: Slots::from_words(&words),
+            slots: Slots::from_words(&vocabulary::with_parts(words)),
         }
     }
 
@@ -138,12 +138,6 @@ pub async fn answer(question: &str, route: Route, lookup: bool, tools: &ToolRegi
         mut intents,
         mut slots,
     } = route;
-    if intents.is_empty() {
-        return Answer {
-            text: format!("I'm not sure what you're asking.\n\n{HELP_TEXT}"),
-            ..Answer::default()
-        };
-    }
     if intents == [Intent::Help] {
         return Answer {
             text: HELP_TEXT.to_owned(),
@@ -155,6 +149,17 @@ pub async fn answer(question: &str, route: Route, lookup: bool, tools: &ToolRegi
     } else {
         (ContainerContext::default(), None)
     };
+    // "when was chatty started?", "stats for memhog": a container named with no subject of the
+    // question's own is the subject.
+    if intents.is_empty() && !containers.mentioned.is_empty() {
+        intents.push(Intent::Containers);
+    }
+    if intents.is_empty() {
+        return Answer {
+            text: format!("I'm not sure what you're asking.\n\n{HELP_TEXT}"),
+            ..Answer::default()
+        };
+    }
     if lookup {
         slots.containers = containers.mentioned.clone();
     }

@@ -60,7 +60,12 @@ pub fn plan(
             }
             Intent::Processes => {
                 let by = if slots.by_memory { "memory" } else { "cpu" };
-                want(intent, names::TOP_PROCESSES, json!({"by": by, "limit": 10}));
+                let limit = slots.count.unwrap_or(10);
+                want(
+                    intent,
+                    names::TOP_PROCESSES,
+                    json!({"by": by, "limit": limit}),
+                );
             }
             Intent::Containers | Intent::Logs => {
                 if !tools.contains(names::LIST_CONTAINERS) {
@@ -140,11 +145,28 @@ pub fn plan_containers(
             if named.is_empty() {
                 calls.push((names::DOCKER_EVENTS, arguments.clone()));
             }
+            // Why a container restarts: its exits in the event log, its last exit code and
+            // restart count, and the last lines it printed before dying.
             for name in named {
                 let mut arguments = arguments.clone();
                 arguments["name"] = json!(name);
                 calls.push((names::DOCKER_EVENTS, arguments));
                 calls.push((names::CONTAINER_DETAILS, json!({"name": name})));
+                calls.push((names::CONTAINER_LOGS, json!({"name": name, "lines": 20})));
+            }
+        }
+        ContainerFocus::Events => {
+            let mut arguments = json!({});
+            if let Some(since) = &slots.since {
+                arguments["since"] = json!(since);
+            }
+            if named.is_empty() {
+                calls.push((names::DOCKER_EVENTS, arguments.clone()));
+            }
+            for name in named {
+                let mut arguments = arguments.clone();
+                arguments["name"] = json!(name);
+                calls.push((names::DOCKER_EVENTS, arguments));
             }
         }
         ContainerFocus::Resources => {
@@ -165,6 +187,8 @@ pub fn plan_containers(
             }
         }
         ContainerFocus::Engine => calls.push((names::DOCKER_INFO, json!({}))),
+        ContainerFocus::Images => calls.push((names::LIST_IMAGES, json!({}))),
+        ContainerFocus::DiskUse => calls.push((names::DOCKER_DISK_USAGE, json!({}))),
         ContainerFocus::List => {
             let arguments = match slots.state {
                 Some(state) => json!({"state": state}),

@@ -3,8 +3,8 @@
 //! grammar of its own, and filled the same way from an adapter's command.
 
 use super::vocabulary::{
-    CONSUMING, CRASH_WORDS, DISK, ENGINE_WORDS, MEMORY, NOT_A_NAME, RESOURCE_WORDS, known_word,
-    words,
+    CONSUMING, CRASH_WORDS, DISK, DOCKER_SPACE_WORDS, ENGINE_WORDS, EVENT_WORDS, IMAGE_WORDS,
+    MEMORY, NOT_A_NAME, RESOURCE_WORDS, known_word, words,
 };
 
 /// What a container question asks beyond the plain list.
@@ -19,6 +19,12 @@ pub enum ContainerFocus {
     Resources,
     /// The Docker engine itself: version, counts.
     Engine,
+    /// What the engine did over a window: starts, stops, deaths.
+    Events,
+    /// The images the engine stores.
+    Images,
+    /// The disk Docker takes.
+    DiskUse,
 }
 
 /// Everything a question or a command names besides its intents.
@@ -37,6 +43,8 @@ pub struct Slots {
     pub all: bool,
     /// A container state asked about: `unhealthy`, `healthy`, `restarting`, `paused`, `stopped`.
     pub state: Option<&'static str>,
+    /// How many to show: "top 3", "the 5 heaviest processes", "the single busiest".
+    pub count: Option<u32>,
     /// Memory rather than CPU, for processes and container stats.
     pub by_memory: bool,
     pub focus: ContainerFocus,
@@ -54,19 +62,42 @@ impl Slots {
             Some("restarting")
         } else if has(&["paused"]) {
             Some("paused")
-        } else if has(&["stopped", "exited", "dead", "down"])
-            || words.windows(2).any(|w| w[0] == "not" && w[1] == "running")
+        } else if has(&[
+            "stopped",
+            "exited",
+            "dead",
+            "down",
+            "arrêtés",
+            "arrêté",
+            "gestoppt",
+            "parados",
+            "parado",
+            "parati",
+            "gestopt",
+            "fermati",
+            "fermo",
+            "detenidos",
+        ]) || words.windows(2).any(|w| w[0] == "not" && w[1] == "running")
         {
             Some("stopped")
         } else {
             None
         };
-        let focus = if has(CRASH_WORDS) {
+        let focus = if has(&["docker"]) && has(DOCKER_SPACE_WORDS) {
+            ContainerFocus::DiskUse
+        } else if has(IMAGE_WORDS) {
+            ContainerFocus::Images
+        } else if has(EVENT_WORDS) {
+            ContainerFocus::Events
+        } else if has(CRASH_WORDS) {
             ContainerFocus::Crashes
         } else if has(RESOURCE_WORDS) || has(CONSUMING) {
             ContainerFocus::Resources
         } else if has(ENGINE_WORDS) {
             ContainerFocus::Engine
+        } else if wanted_window(words).is_some() && has(&["docker"]) {
+            // "what did docker do in the past hour?": what happened over a window.
+            ContainerFocus::Events
         } else {
             ContainerFocus::List
         };
@@ -75,7 +106,16 @@ impl Slots {
             lines: wanted_lines(words),
             since: wanted_window(words),
             filter: wanted_filter(words),
-            all: has(&["all", "every", "everything"]),
+            count: wanted_count(words),
+            all: has(&[
+                "all",
+                "every",
+                "everything",
+                "tous",
+                "alle",
+                "todos",
+                "tutti",
+            ]),
             state,
             by_memory: has(MEMORY) || words.iter().any(|w| w == "memory"),
             focus,
@@ -103,9 +143,20 @@ pub fn mentioned_containers(words: &[String], known: &[String]) -> Vec<String> {
                         .any(|part| part == word)
             })
             .collect();
-        let hit = match (exact, by_part.as_slice()) {
-            (Some(name), _) => Some(name),
-            (None, [only]) => Some(*only),
+        // One typo in a name of four letters or more ("crashlop", "imoprter", "plexx"), when
+        // it points at one container only.
+        let near: Vec<&String> = known
+            .iter()
+            .filter(|k| {
+                word.chars().count() >= 4
+                    && !known_word(word)
+                    && strsim::damerau_levenshtein(&k.to_lowercase(), word) == 1
+            })
+            .collect();
+        let hit = match (exact, by_part.as_slice(), near.as_slice()) {
+            (Some(name), _, _) => Some(name),
+            (None, [only], _) => Some(*only),
+            (None, [], [only]) => Some(*only),
             _ => None,
         };
         if let Some(name) = hit
@@ -119,18 +170,78 @@ pub fn mentioned_containers(words: &[String], known: &[String]) -> Vec<String> {
 
 /// A number of lines asked for: "last 20 lines", "tail 100".
 pub(super) fn wanted_lines(words: &[String]) -> Option<u32> {
-    words.iter().enumerate().find_map(|(i, w)| {
-        let n: u32 = w.parse().ok()?;
-        let next = words.get(i + 1).map(String::as_str);
-        let before = i
-            .checked_sub(1)
-            .and_then(|j| words.get(j))
-            .map(String::as_str);
-        (matches!(next, Some("lines" | "line" | "entries"))
-            || matches!(before, Some("last" | "tail" | "latest"))
-                && !next.is_some_and(is_time_unit))
-        .then(|| n.clamp(1, crate::tools::docker::logs::MAX_LOG_LINES))
-    })
+    words
+        .iter()
+        .enumerate()
+        .find_map(|(i, w)| {
+            let n: u32 = w.parse().ok()?;
+            let next = words.get(i + 1).map(String::as_str);
+            let before = i
+                .checked_sub(1)
+                .and_then(|j| words.get(j))
+                .map(String::as_str);
+            (next.is_some_and(|w| LINE_WORDS.contains(&w))
+                || before.is_some_and(|w| LAST_WORDS.contains(&w) || w == "tail")
+                    && !next.is_some_and(is_time_unit))
+            .then(|| n.clamp(1, crate::tools::docker::logs::MAX_LOG_LINES))
+        })
+        .or_else(|| {
+            // "the last line of crashloop": one line.
+            words
+                .windows(2)
+                .any(|w| LAST_WORDS.contains(&w[0].as_str()) && w[1] == "line")
+                .then_some(1)
+        })
+}
+
+/// "lines" in the languages the router reads.
+const LINE_WORDS: &[&str] = &[
+    "lines", "line", "entries", "lignes", "ligne", "zeilen", "zeile", "líneas", "lineas", "línea",
+    "linhas", "linha", "righe", "riga", "regels", "regel",
+];
+/// "last" in the languages the router reads.
+const LAST_WORDS: &[&str] = &[
+    "last",
+    "latest",
+    "past",
+    "recent",
+    "dernières",
+    "derniers",
+    "dernière",
+    "dernier",
+    "letzten",
+    "letzte",
+    "últimas",
+    "últimos",
+    "última",
+    "ultimas",
+    "ultimos",
+    "ultime",
+    "ultimi",
+    "ultima",
+    "laatste",
+    "afgelopen",
+];
+
+/// How many of something to show: "top 3", "5 processes", "the single busiest".
+pub(super) fn wanted_count(words: &[String]) -> Option<u32> {
+    words
+        .iter()
+        .enumerate()
+        .find_map(|(i, w)| {
+            let n: u32 = w.parse().ok()?;
+            let before = i.checked_sub(1).map(|j| words[j].as_str());
+            let next = words.get(i + 1).map(String::as_str);
+            (before == Some("top")
+                || next.is_some_and(|w| {
+                    super::vocabulary::PROCESSES.contains(&w)
+                        || matches!(w, "containers" | "conteneurs" | "container")
+                })
+                || before.is_some_and(|b| matches!(b, "les" | "los" | "die" | "the" | "i" | "os"))
+                    && !next.is_some_and(|w| LINE_WORDS.contains(&w) || is_time_unit(w)))
+            .then(|| n.clamp(1, 50))
+        })
+        .or_else(|| words.iter().any(|w| w == "single").then_some(1))
 }
 
 fn is_time_unit(word: &str) -> bool {
@@ -139,10 +250,14 @@ fn is_time_unit(word: &str) -> bool {
 
 fn time_unit(word: &str) -> Option<&'static str> {
     Some(match word {
-        "minute" | "minutes" | "min" | "mins" => "m",
-        "hour" | "hours" | "hr" | "hrs" => "h",
-        "day" | "days" => "d",
-        "week" | "weeks" => "w",
+        "minute" | "minutes" | "min" | "mins" | "minuten" | "minuut" | "minuto" | "minutos"
+        | "minuti" => "m",
+        "hour" | "hours" | "hr" | "hrs" | "heure" | "heures" | "stunde" | "stunden" | "hora"
+        | "horas" | "ora" | "ore" | "uur" | "uren" => "h",
+        "day" | "days" | "jour" | "jours" | "tag" | "tage" | "tagen" | "día" | "días" | "dia"
+        | "dias" | "giorno" | "giorni" | "dag" | "dagen" => "d",
+        "week" | "weeks" | "semaine" | "semaines" | "woche" | "wochen" | "semana" | "semanas"
+        | "settimana" | "settimane" | "weken" => "w",
         _ => return None,
     })
 }
@@ -158,14 +273,24 @@ pub(super) fn wanted_window(words: &[String]) -> Option<String> {
         }
         if let Some(unit) = time_unit(w) {
             let before = i.checked_sub(1).and_then(|j| words.get(j));
-            match before.map(String::as_str) {
-                Some(n) if n.parse::<u32>().is_ok_and(|n| n > 0) => {
-                    return Some(format!("{n}{unit}"));
-                }
-                Some("last" | "past" | "an" | "a" | "this" | "the") => {
-                    return Some(format!("1{unit}"));
-                }
-                _ => {}
+            // "des 10 dernières minutes", "nelle ultime 2 ore": the number may stand before
+            // the word for "last".
+            let two_before = i
+                .checked_sub(2)
+                .and_then(|j| words.get(j))
+                .filter(|_| before.is_some_and(|b| LAST_WORDS.contains(&b.as_str())));
+            let positive = |n: &&String| n.parse::<u32>().is_ok_and(|n| n > 0);
+            if let Some(n) = before.filter(positive).or(two_before.filter(positive)) {
+                return Some(format!("{n}{unit}"));
+            }
+            if before.is_some_and(|b| {
+                LAST_WORDS.contains(&b.as_str())
+                    || matches!(
+                        b.as_str(),
+                        "an" | "a" | "this" | "the" | "der" | "la" | "het"
+                    )
+            }) {
+                return Some(format!("1{unit}"));
             }
         }
         if w == "today" {
@@ -175,19 +300,40 @@ pub(super) fn wanted_window(words: &[String]) -> Option<String> {
     None
 }
 
-/// Text to look for in logs: "containing timeout", "matching 'db'", or errors.
+/// Words that ask to look for a text in logs.
+const SEARCH_WORDS: &[&str] = &[
+    "grep", "search", "find", "cherche", "chercher", "suche", "such", "busca", "buscar", "cerca",
+    "procura", "procurar", "zoek",
+];
+
+/// Text to look for in logs: a quoted word next to a search word ("find 'stderr' in …"), the
+/// word after "for" ("grep chatty for hello"), after "containing", "matching", "mentioning", or
+/// after the search word itself ("cherche quota dans …"); else errors.
 pub(super) fn wanted_filter(words: &[String]) -> Option<String> {
-    words
-        .iter()
-        .enumerate()
-        .find_map(|(i, w)| {
-            matches!(
-                w.as_str(),
-                "containing" | "matching" | "mentioning" | "grep"
-            )
-            .then(|| words.get(i + 1).cloned())
-            .flatten()
+    let searching = words.iter().any(|w| SEARCH_WORDS.contains(&w.as_str()));
+    let quoted = searching
+        .then(|| {
+            words
+                .iter()
+                .find(|w| w.len() > 2 && w.starts_with('\'') && w.ends_with('\''))
         })
+        .flatten();
+    let after = |keys: &[&str]| {
+        words.iter().enumerate().find_map(|(i, w)| {
+            keys.contains(&w.as_str())
+                .then(|| words.get(i + 1).cloned())
+                .flatten()
+        })
+    };
+    quoted
+        .cloned()
+        .or_else(|| {
+            searching
+                .then(|| after(&["for", "nach", "por", "per", "naar"]))
+                .flatten()
+        })
+        .or_else(|| after(&["containing", "matching", "mentioning"]))
+        .or_else(|| after(SEARCH_WORDS).filter(|w| !matches!(w.as_str(), "the" | "in" | "for")))
         .map(|w| w.trim_matches(['\'', '`']).to_owned())
         .or_else(|| {
             words

@@ -261,7 +261,8 @@ fn container_questions_choose_their_tools() {
         plan(Intent::Containers, "why did plex restart?", &context),
         [
             (names::DOCKER_EVENTS, json!({"name": "plex"})),
-            (names::CONTAINER_DETAILS, json!({"name": "plex"}))
+            (names::CONTAINER_DETAILS, json!({"name": "plex"})),
+            (names::CONTAINER_LOGS, json!({"name": "plex", "lines": 20}))
         ]
     );
     assert_eq!(

@@ -16,6 +16,16 @@ pub(super) const STRONG_OVERVIEW: &[&str] = &[
     "os",
     "hostname",
     "report",
+    "übersicht",
+    "systemübersicht",
+    "resumen",
+    "panoramica",
+    "aperçu",
+    "resumo",
+    "overzicht",
+    "résumé",
+    "riepilogo",
+    "estado",
 ];
 pub(super) const WEAK_OVERVIEW: &[&str] = &[
     "doing",
@@ -35,6 +45,14 @@ pub(super) const WEAK_OVERVIEW: &[&str] = &[
     "nas",
     "box",
     "up",
+    "servidor",
+    "serveur",
+    "sistema",
+    "système",
+    "systeem",
+    "maschine",
+    "máquina",
+    "macchina",
 ];
 pub(super) const CPU: &[&str] = &[
     "cpu",
@@ -46,8 +64,27 @@ pub(super) const CPU: &[&str] = &[
     "cores",
     "utilization",
     "utilisation",
+    "processeur",
+    "procesador",
+    "processore",
+    "processador",
+    "prozessor",
+    "auslastung",
+    "gebruik",
 ];
-pub(super) const MEMORY: &[&str] = &["memory", "ram", "swap", "mem"];
+pub(super) const MEMORY: &[&str] = &[
+    "memory",
+    "ram",
+    "swap",
+    "mem",
+    "mémoire",
+    "memoria",
+    "memória",
+    "geheugen",
+    "arbeitsspeicher",
+    "speicherauslastung",
+    "speicher",
+];
 pub(super) const DISK: &[&str] = &[
     "disk",
     "disks",
@@ -67,6 +104,22 @@ pub(super) const DISK: &[&str] = &[
     "mounts",
     "zfs",
     "df",
+    "disque",
+    "disco",
+    "schijf",
+    "festplatte",
+    "speicherplatz",
+    "espace",
+    "espacio",
+    "espaço",
+    "spazio",
+    "schijfruimte",
+    "plein",
+    "voll",
+    "lleno",
+    "pieno",
+    "cheio",
+    "vol",
 ];
 pub(super) const TEMPERATURE: &[&str] = &[
     "temperature",
@@ -82,6 +135,16 @@ pub(super) const TEMPERATURE: &[&str] = &[
     "warm",
     "sensor",
     "sensors",
+    "température",
+    "températures",
+    "temperatur",
+    "temperaturen",
+    "temperatura",
+    "calentando",
+    "chaud",
+    "heiß",
+    "caldo",
+    "quente",
 ];
 pub(super) const PROCESSES: &[&str] = &[
     "process",
@@ -95,8 +158,35 @@ pub(super) const PROCESSES: &[&str] = &[
     "pids",
     "htop",
     "programs",
+    "processus",
+    "prozesse",
+    "prozess",
+    "procesos",
+    "proceso",
+    "processi",
+    "processo",
+    "processos",
+    "processen",
+    "proces",
 ];
-pub(super) const CONSUMING: &[&str] = &["using", "eating", "consuming", "uses", "use"];
+pub(super) const CONSUMING: &[&str] = &[
+    "using",
+    "eating",
+    "consuming",
+    "uses",
+    "use",
+    "consomme",
+    "consomment",
+    "consume",
+    "consumen",
+    "usa",
+    "gebruikt",
+    "braucht",
+    "verbraucht",
+    "utilise",
+    "belegen",
+    "belegt",
+];
 pub(super) const ASKING_WHO: &[&str] = &["what", "what's", "whats", "which", "who", "most"];
 pub(super) const NETWORK: &[&str] = &[
     "network",
@@ -112,6 +202,21 @@ pub(super) const NETWORK: &[&str] = &[
     "tx",
     "internet",
     "nic",
+    "réseau",
+    "netzwerk",
+    "red",
+    "rete",
+    "rede",
+    "netwerk",
+    "trafic",
+    "traffico",
+    "tráfego",
+    "tráfico",
+    "verkehr",
+    "ancho",
+    "netzwerkauslastung",
+    "netwerkgebruik",
+    "rates",
 ];
 pub(super) const CONTAINERS: &[&str] = &[
     "container",
@@ -124,6 +229,27 @@ pub(super) const CONTAINERS: &[&str] = &[
     "stacks",
     "compose",
     "oom",
+    "conteneur",
+    "conteneurs",
+    "contenedor",
+    "contenedores",
+    "contenitore",
+    "contenitori",
+    "contêiner",
+    "contêineres",
+    "details",
+    "detail",
+    "inspect",
+    "ports",
+    "port",
+    "published",
+    "labels",
+    "label",
+    "image",
+    "exit",
+    "porta",
+    "puerto",
+    "porte",
 ];
 /// Container words only when nothing else was asked: "is anything running hot?" is about heat.
 pub(super) const WEAK_CONTAINERS: &[&str] = &[
@@ -136,8 +262,53 @@ pub(super) const WEAK_CONTAINERS: &[&str] = &[
     "restart",
     "restarts",
     "restarted",
+    "die",
+    "died",
+    "arrêtés",
+    "arrêté",
+    "gestoppt",
+    "parados",
+    "parado",
+    "gestopt",
+    "fermati",
+    "fermo",
 ];
-pub(super) const LOGS: &[&str] = &["log", "logs", "logged", "stderr", "stdout"];
+pub(super) const LOGS: &[&str] = &[
+    "log",
+    "logs",
+    "logged",
+    "stderr",
+    "stdout",
+    "tail",
+    "output",
+    "printed",
+    "printing",
+    "print",
+    "said",
+    "say",
+    "grep",
+    "lines",
+    "line",
+    "journaux",
+    "journal",
+    "affiché",
+    "zeilen",
+    "líneas",
+    "linhas",
+    "righe",
+    "regels",
+    "stampato",
+    "gelogd",
+    "protokoll",
+    "registros",
+    "errors",
+    "erreurs",
+    "fehler",
+    "errores",
+    "errori",
+    "erros",
+    "fouten",
+];
 pub(super) const ALERTS: &[&str] = &[
     "alert",
     "alerts",
@@ -153,6 +324,27 @@ pub(super) const ALERTS: &[&str] = &[
     "trouble",
     "attention",
     "critical",
+    "worried",
+    "worry",
+    "fire",
+    "alertes",
+    "alerte",
+    "alerta",
+    "alertas",
+    "avvisi",
+    "avviso",
+    "waarschuwingen",
+    "warnungen",
+    "kaputt",
+    "preocuparse",
+    "preocupar",
+    "zorgen",
+    "problème",
+    "problèmes",
+    "probleme",
+    "problemas",
+    "problemi",
+    "flags",
 ];
 
 /// Overview words that, next to a container word, are about the containers.
@@ -173,8 +365,24 @@ pub(super) const CRASH_WORDS: &[&str] = &[
     "oomkilled",
     "killed",
     "kill",
-    "events",
-    "event",
+    "why",
+    "warum",
+    "pourquoi",
+    "perché",
+    "waarom",
+    "porque",
+    "stürzt",
+    "absturz",
+    "abgestürzt",
+    "falla",
+    "falha",
+    "plante",
+    "crashe",
+    "reiniciando",
+    "riavvia",
+    "herstart",
+    "keeps",
+    "keep",
 ];
 /// "Which containers use the most CPU?": live stats answer these.
 pub(super) const RESOURCE_WORDS: &[&str] = &[
@@ -193,9 +401,58 @@ pub(super) const RESOURCE_WORDS: &[&str] = &[
     "hogging",
     "busiest",
     "stats",
+    "statistics",
+    "estadísticas",
+    "statistiques",
+    "statistiken",
+    "statistiche",
+    "estatísticas",
+    "statistieken",
+    "mémoire",
+    "memoria",
+    "memória",
+    "geheugen",
+    "speicher",
 ];
 /// Container questions that want the engine itself.
-pub(super) const ENGINE_WORDS: &[&str] = &["version", "engine", "daemon", "images", "info"];
+pub(super) const ENGINE_WORDS: &[&str] = &["version", "engine", "daemon", "info"];
+/// "What happened in docker in the last hour?": the engine's event log, over a window.
+pub(super) const EVENT_WORDS: &[&str] = &[
+    "events",
+    "event",
+    "happened",
+    "happening",
+    "activity",
+    "événements",
+    "evenements",
+    "ereignisse",
+    "passiert",
+    "eventos",
+    "eventi",
+    "gebeurtenissen",
+    "gebeurd",
+    "starts",
+    "stops",
+];
+/// Images the engine stores, in every language the router reads.
+pub(super) const IMAGE_WORDS: &[&str] = &["images", "imagens", "immagini", "imágenes", "imagenes"];
+/// Next to "docker", a question about the disk Docker takes, not the host's filesystems.
+pub(super) const DOCKER_SPACE_WORDS: &[&str] = &[
+    "reclaim",
+    "reclaimable",
+    "platz",
+    "ocupa",
+    "occupa",
+    "volumes",
+    "schijfruimte",
+    "espace",
+    "espacio",
+    "espaço",
+    "spazio",
+    "storage",
+    "space",
+    "disk",
+];
 /// Words that are never a container's name, so they do not trigger a name lookup.
 pub(super) const STOPWORDS: &[&str] = &[
     "a",
@@ -335,9 +592,22 @@ pub(crate) fn words(question: &str) -> Vec<String> {
         .collect()
 }
 
+/// The words and, after them, the parts of compounds and elisions: "CPU-Auslastung" also reads
+/// as "cpu" and "auslastung", "d'images" as "images", so either can name a subject.
+pub(super) fn with_parts(mut words: Vec<String>) -> Vec<String> {
+    let parts: Vec<String> = words
+        .iter()
+        .filter(|w| w.contains(['-', '\'']))
+        .flat_map(|w| w.split(['-', '\'']).map(str::to_owned).collect::<Vec<_>>())
+        .filter(|w| w.len() > 1)
+        .collect();
+    words.extend(parts);
+    words
+}
+
 /// The intents of a question, in a fixed order, without repeats.
 pub fn detect_intents(question: &str) -> Vec<Intent> {
-    let words = words(question);
+    let words = with_parts(words(question));
     let has = |set: &[&str]| words.iter().any(|w| set.contains(&w.as_str()));
     let mut intents = Vec::new();
     if has(&["help", "commands"]) || question.to_lowercase().contains("what can you") {
@@ -365,9 +635,19 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
     if has(NETWORK) {
         intents.push(Intent::Network);
     }
+    // "How much space does docker use?" is about Docker's disk, not the host's filesystems.
+    if has(&["docker"]) && has(DOCKER_SPACE_WORDS) {
+        intents.retain(|i| *i != Intent::Disk);
+    }
     if has(LOGS) {
+        // "search chatty's log for 'warning'": the warning is a text to find, not an alert.
+        intents.retain(|i| *i != Intent::Alerts);
         intents.push(Intent::Logs);
-    } else if has(CONTAINERS) || (intents.is_empty() && has(WEAK_CONTAINERS)) {
+    } else if has(CONTAINERS)
+        || has(EVENT_WORDS)
+        || has(IMAGE_WORDS)
+        || (intents.is_empty() && has(WEAK_CONTAINERS))
+    {
         // "Which container uses the most memory?" is about containers, not the host's processes.
         if has(CONTAINERS) {
             intents.retain(|i| !matches!(i, Intent::Cpu | Intent::Memory | Intent::Processes));
@@ -406,6 +686,9 @@ pub(super) fn known_word(word: &str) -> bool {
             CRASH_WORDS,
             RESOURCE_WORDS,
             ENGINE_WORDS,
+            EVENT_WORDS,
+            IMAGE_WORDS,
+            DOCKER_SPACE_WORDS,
             STOPWORDS,
         ]
         .iter()

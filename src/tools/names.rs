@@ -15,4 +15,6 @@ pub const CONTAINER_STATS: &str = "container_stats";
 pub const CONTAINER_LOGS: &str = "container_logs";
 pub const DOCKER_EVENTS: &str = "docker_events";
 pub const DOCKER_INFO: &str = "docker_info";
+pub const LIST_IMAGES: &str = "list_images";
+pub const DOCKER_DISK_USAGE: &str = "docker_disk_usage";
 pub const ACTIVE_ALERTS: &str = "active_alerts";

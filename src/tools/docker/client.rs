@@ -12,11 +12,12 @@ use std::time::Duration;
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
-    ContainerInspectResponse, ContainerStatsResponse, ContainerSummary, EventMessage, SystemInfo,
-    SystemVersion,
+    ContainerInspectResponse, ContainerStatsResponse, ContainerSummary, EventMessage, ImageSummary,
+    SystemInfo, SystemVersion,
 };
 use bollard::query_parameters::{
-    EventsOptions, InspectContainerOptions, ListContainersOptions, LogsOptions, StatsOptions,
+    EventsOptions, InspectContainerOptions, ListContainersOptions, ListImagesOptions, LogsOptions,
+    StatsOptions,
 };
 use futures::StreamExt;
 use tokio::sync::OnceCell;
@@ -352,6 +353,27 @@ impl DockerClient {
                 all,
                 ..Default::default()
             }))
+        })
+        .await
+    }
+
+    /// `GET /containers/json?all=true&size=true`: every container with the size of its writable
+    /// layer, which the engine has to compute (slower than a plain list).
+    pub async fn list_containers_with_size(&self) -> Result<Vec<ContainerSummary>, DockerError> {
+        self.read(None, |docker| {
+            docker.list_containers(Some(ListContainersOptions {
+                all: true,
+                size: true,
+                ..Default::default()
+            }))
+        })
+        .await
+    }
+
+    /// `GET /images/json`: the images stored, without intermediate layers.
+    pub async fn list_images(&self) -> Result<Vec<ImageSummary>, DockerError> {
+        self.read(None, |docker| {
+            docker.list_images(Some(ListImagesOptions::default()))
         })
         .await
     }

@@ -132,6 +132,38 @@ fn details(name: &str, host: Option<&str>, inspect: &ContainerInspectResponse) -
             (k, v)
         })
         .collect();
+    // Ports the image declares and where the engine publishes them on the host.
+    let published = inspect
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.ports.clone())
+        .unwrap_or_default();
+    let mut port_keys: Vec<String> = config.exposed_ports.clone().unwrap_or_default();
+    port_keys.extend(published.keys().cloned());
+    port_keys.sort();
+    port_keys.dedup();
+    let ports: Vec<Value> = port_keys
+        .iter()
+        .map(|port| {
+            let on_host: Vec<String> = published
+                .get(port)
+                .cloned()
+                .flatten()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|b| {
+                    format!(
+                        "{}:{}",
+                        b.host_ip
+                            .filter(|ip| !ip.is_empty())
+                            .unwrap_or_else(|| "0.0.0.0".into()),
+                        b.host_port.unwrap_or_default()
+                    )
+                })
+                .collect();
+            json!({"port": port, "published": on_host})
+        })
+        .collect();
     let restart_count = inspect.restart_count.unwrap_or(0);
     let exit_code = state.exit_code.unwrap_or(0);
     let oom = state.oom_killed.unwrap_or(false);
@@ -208,6 +240,22 @@ fn details(name: &str, host: Option<&str>, inspect: &ContainerInspectResponse) -
     if let Some(error) = state.error.as_deref().filter(|e| !e.is_empty()) {
         text.push_str(&format!("- Engine error: {}\n", redact_secrets(error)));
     }
+    if !ports.is_empty() {
+        let list: Vec<String> = ports
+            .iter()
+            .map(|p| {
+                let port = p["port"].as_str().unwrap_or("?");
+                match p["published"].as_array().filter(|a| !a.is_empty()) {
+                    Some(on_host) => {
+                        let hosts: Vec<&str> = on_host.iter().filter_map(Value::as_str).collect();
+                        format!("`{port}` → {}", hosts.join(", "))
+                    }
+                    None => format!("`{port}` (not published)"),
+                }
+            })
+            .collect();
+        text.push_str(&format!("- Ports: {}\n", list.join(", ")));
+    }
     if !mounts.is_empty() {
         let list: Vec<String> = mounts
             .iter()
@@ -259,6 +307,7 @@ fn details(name: &str, host: Option<&str>, inspect: &ContainerInspectResponse) -
         })),
         "restart_policy": {"name": restart_policy, "maximum_retry_count": max_retries},
         "restart_count": restart_count,
+        "ports": ports,
         "mounts": mounts,
         "networks": networks,
         "labels": labels,
@@ -280,8 +329,8 @@ impl TypedTool for ContainerDetails {
     type Args = ContainerArguments;
     fn description(&self) -> &'static str {
         "One container in depth: state, health and its last checks, exit code, OOM-killed, \
-         start/finish times, restart policy and count, image, mounts, networks and labels \
-         (never environment variables)."
+         start/finish times, restart policy and count, image, ports, mounts, networks and \
+         labels (never environment variables)."
     }
     async fn run(&self, args: ContainerArguments) -> Result<ToolOutput, ToolError> {
         let found = self.0.find(args.host.as_deref(), &args.name).await?;

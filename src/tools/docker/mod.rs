@@ -7,6 +7,7 @@ pub mod client;
 mod details;
 mod event_summary;
 mod events;
+mod images;
 mod info;
 mod list;
 pub mod logs;
@@ -30,6 +31,7 @@ use bollard::models::ContainerInspectResponse;
 
 pub use self::details::ContainerDetails;
 pub use self::events::DockerEvents;
+pub use self::images::{DockerDiskUsage, ListImages};
 pub use self::info::DockerInfo;
 pub use self::list::ListContainers;
 pub use self::logs::{ContainerLogs, log_lines};
@@ -51,7 +53,9 @@ pub fn tools_for(hosts: Arc<DockerHosts>) -> Vec<Arc<dyn Tool>> {
         Arc::new(ContainerStats::new(hosts.clone())),
         Arc::new(ContainerLogs(hosts.clone())),
         Arc::new(DockerEvents(hosts.clone())),
-        Arc::new(DockerInfo(hosts)),
+        Arc::new(DockerInfo(hosts.clone())),
+        Arc::new(ListImages(hosts.clone())),
+        Arc::new(DockerDiskUsage(hosts)),
     ]
 }
 
