@@ -208,8 +208,22 @@ pub fn request_classes() -> usize {
     1 + ALL_CATEGORIES.len()
 }
 
-/// What the request model says of a text: the probability that it asks for a change, and the
-/// category it most likely asks in.
+/// Texts of fewer words than this get no statistical opinion: "and again" or "proceed" hold too
+/// little for one, and what they mean depends on the turn before, which the rules and the
+/// follow-up reading know.
+pub const MIN_WORDS: usize = 3;
+
+fn too_short(normalized: &str) -> bool {
+    normalized
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MIN_WORDS)
+        .count()
+        < MIN_WORDS
+}
+
+/// What the request model says of a text: the probability that it asks for a change (zero for a
+/// text of fewer than [`MIN_WORDS`] words), and the category it most likely asks in.
 pub fn request_score(model: &LinearModel, normalized: &str) -> (f32, Category) {
     let probabilities = model.probabilities(&features(head(normalized)));
     let category = probabilities[1..]
@@ -217,11 +231,18 @@ pub fn request_score(model: &LinearModel, normalized: &str) -> (f32, Category) {
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(b.1))
         .map_or(Category::ContainerLifecycle, |(i, _)| ALL_CATEGORIES[i]);
+    if too_short(normalized) {
+        return (0.0, category);
+    }
     (1.0 - probabilities[0], category)
 }
 
-/// What the claim model says of one text: the probability that it claims a change.
+/// What the claim model says of one text: the probability that it claims a change (zero for a
+/// text of fewer than [`MIN_WORDS`] words; "Done!" is the rules' to read).
 pub fn claim_score(model: &LinearModel, normalized: &str) -> f32 {
+    if too_short(normalized) {
+        return 0.0;
+    }
     model.probabilities(&features(head(normalized)))[0]
 }
 
@@ -323,6 +344,20 @@ mod tests {
         assert_eq!(LinearModel::decode(b""), None);
         assert_eq!(LinearModel::decode(b"HLM1\x02\0\0\0"), None);
         assert_eq!(LinearModel::decode(&model.encode()[..100]), None);
+    }
+
+    #[test]
+    fn short_texts_get_no_opinion() {
+        let requests = REQUEST_MODEL.as_ref().unwrap();
+        for text in ["and again", "proceed", "", "yes do"] {
+            assert_eq!(request_score(requests, text).0, 0.0, "{text}");
+            assert_eq!(
+                claim_score(CLAIM_MODEL.as_ref().unwrap(), text),
+                0.0,
+                "{text}"
+            );
+        }
+        assert!(!too_short("restart the plex"));
     }
 
     #[test]
