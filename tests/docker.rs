@@ -273,6 +273,58 @@ mod real_daemon {
     use super::*;
 
     #[tokio::test]
+    async fn images_and_docker_disk_use_are_reported() {
+        let Some(host) = proxied_host() else { return };
+        let registry = registry_at(&host);
+
+        let images = call(&registry, "list_images", json!({})).await;
+        assert!(
+            images.data["image_count"].as_u64().unwrap() >= 1,
+            "{}",
+            images.text
+        );
+        assert!(images.data["total_bytes"].as_u64().unwrap() > 0);
+        let busybox = &images.data["images"][0];
+        assert_eq!(busybox["name"], "local/busybox:latest", "{}", images.text);
+        assert!(busybox["containers"].as_i64().unwrap() >= 8);
+        assert!(
+            images.text.contains("local/busybox:latest"),
+            "{}",
+            images.text
+        );
+
+        let usage = call(&registry, "docker_disk_usage", json!({})).await;
+        assert!(usage.data["images"]["count"].as_u64().unwrap() >= 1);
+        assert!(usage.data["containers"]["count"].as_u64().unwrap() >= 8);
+        assert!(usage.data["containers"]["not_running"].as_u64().unwrap() >= 2);
+        assert!(usage.text.starts_with("Docker uses **"), "{}", usage.text);
+
+        // Counts in answers are digits, and the question reaches the tool offline.
+        let answer = ask(&registry, "how many images do I have?").await;
+        let count = images.data["image_count"].to_string();
+        assert!(
+            answer.text.contains(&format!("{count} image")),
+            "{}",
+            answer.text
+        );
+    }
+
+    #[tokio::test]
+    async fn declared_and_published_ports_are_shown() {
+        let Some(host) = proxied_host() else { return };
+        let registry = registry_at(&host);
+        let web = call(&registry, "container_details", json!({"name": "web"})).await;
+        assert_eq!(web.data["ports"][0]["port"], "8080/tcp", "{}", web.text);
+        assert!(
+            web.text.contains("`8080/tcp` (not published)"),
+            "{}",
+            web.text
+        );
+        let answer = ask(&registry, "what ports does web expose?").await;
+        assert!(answer.text.contains("8080"), "{}", answer.text);
+    }
+
+    #[tokio::test]
     async fn list_containers_reports_states_health_and_restarts() {
         let Some(host) = proxied_host() else { return };
         let registry = registry_at(&host);

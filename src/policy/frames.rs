@@ -7,6 +7,7 @@ use super::lexicon::{
     PARTICLE_ONLY, PARTICLES, POINTERS, POLITE, QUESTION_OPENERS, REQUEST,
     REQUEST_DESPITE_NEGATION, SOFT_FOLLOWERS, VERBS, WH_GERUND, WH_REQUEST,
 };
+use super::normalise::is_auxiliary;
 use super::topics::{category_for, is_known_app, target_of};
 
 /// How a verb appears: "restart" (an order, if framed as one), "restarting" ("would you mind
@@ -438,29 +439,9 @@ pub(super) fn condition_frame(prefix: &[&str]) -> bool {
     {
         return false;
     }
-    let second_is_auxiliary = prefix.get(1).is_some_and(|w| {
-        matches!(
-            *w,
-            "is" | "are"
-                | "was"
-                | "were"
-                | "will"
-                | "would"
-                | "did"
-                | "does"
-                | "do"
-                | "has"
-                | "have"
-                | "had"
-                | "can"
-                | "could"
-                | "should"
-                | "might"
-                | "may"
-                | "what"
-                | "which"
-        )
-    });
+    let second_is_auxiliary = prefix
+        .get(1)
+        .is_some_and(|w| is_auxiliary(w) || matches!(*w, "what" | "which"));
     !second_is_auxiliary
         && !prefix.iter().any(|w| {
             matches!(

@@ -362,27 +362,7 @@ pub(super) fn opens_question(clause: &[String]) -> bool {
     };
     if matches!(first, "when" | "whenever" | "once" | "if") {
         // "when did plex stop?" asks; "when plex crashes, restart it" sets a condition.
-        return clause.get(1).is_some_and(|w| {
-            matches!(
-                w.as_str(),
-                "is" | "are"
-                    | "was"
-                    | "were"
-                    | "will"
-                    | "would"
-                    | "did"
-                    | "does"
-                    | "do"
-                    | "has"
-                    | "have"
-                    | "had"
-                    | "can"
-                    | "could"
-                    | "should"
-                    | "might"
-                    | "may"
-            )
-        });
+        return clause.get(1).is_some_and(|w| is_auxiliary(w));
     }
     if first == "do" {
         // "do you know why…" asks; "do a restart" orders.
@@ -404,6 +384,29 @@ pub(super) fn opens_question(clause: &[String]) -> bool {
         });
     }
     QUESTION_OPENERS.contains(&first)
+}
+
+/// English auxiliaries: after a question word they make a question ("when did plex stop?").
+pub(super) fn is_auxiliary(word: &str) -> bool {
+    matches!(
+        word,
+        "is" | "are"
+            | "was"
+            | "were"
+            | "will"
+            | "would"
+            | "did"
+            | "does"
+            | "do"
+            | "has"
+            | "have"
+            | "had"
+            | "can"
+            | "could"
+            | "should"
+            | "might"
+            | "may"
+    )
 }
 
 #[cfg(test)]

@@ -137,25 +137,7 @@ pub fn plan_containers(
         return (calls, notes);
     }
     match slots.focus {
-        ContainerFocus::Crashes => {
-            let mut arguments = json!({});
-            if let Some(since) = &slots.since {
-                arguments["since"] = json!(since);
-            }
-            if named.is_empty() {
-                calls.push((names::DOCKER_EVENTS, arguments.clone()));
-            }
-            // Why a container restarts: its exits in the event log, its last exit code and
-            // restart count, and the last lines it printed before dying.
-            for name in named {
-                let mut arguments = arguments.clone();
-                arguments["name"] = json!(name);
-                calls.push((names::DOCKER_EVENTS, arguments));
-                calls.push((names::CONTAINER_DETAILS, json!({"name": name})));
-                calls.push((names::CONTAINER_LOGS, json!({"name": name, "lines": 20})));
-            }
-        }
-        ContainerFocus::Events => {
+        ContainerFocus::Crashes | ContainerFocus::Events => {
             let mut arguments = json!({});
             if let Some(since) = &slots.since {
                 arguments["since"] = json!(since);
@@ -167,6 +149,12 @@ pub fn plan_containers(
                 let mut arguments = arguments.clone();
                 arguments["name"] = json!(name);
                 calls.push((names::DOCKER_EVENTS, arguments));
+                // Why a container restarts: its last exit code and restart count, and the last
+                // lines it printed before dying.
+                if slots.focus == ContainerFocus::Crashes {
+                    calls.push((names::CONTAINER_DETAILS, json!({"name": name})));
+                    calls.push((names::CONTAINER_LOGS, json!({"name": name, "lines": 20})));
+                }
             }
         }
         ContainerFocus::Resources => {

@@ -7,26 +7,16 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bollard::models::ImageSummary;
-use schemars::JsonSchema;
-use serde::Deserialize;
+use bollard::models::{ContainerSummary, ImageSummary};
 use serde_json::{Value, json};
 
+use super::info::InfoArguments;
 use super::{DockerHosts, note_failures, split, unavailable};
 use crate::tools::format::bytes;
 use crate::tools::{ToolError, ToolOutput, TypedTool, names};
 
 /// How many images a listing shows; the count and total always cover all of them.
 const MAX_LISTED: usize = 50;
-
-/// Arguments of `list_images`.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ListImagesArguments {
-    /// Docker engine name from the configuration; default: every configured engine.
-    #[serde(default)]
-    pub host: Option<String>,
-}
 
 /// The images an engine stores.
 #[derive(Debug)]
@@ -60,6 +50,35 @@ fn unused(images: &[ImageSummary]) -> impl Iterator<Item = &ImageSummary> {
     images.iter().filter(|image| image.containers == 0)
 }
 
+/// `GET /images/json` leaves each image's container count at -1 unless the engine is asked to
+/// compute it; the container list (`ImageID`) says it for every engine version.
+fn count_containers(images: &mut [ImageSummary], containers: &[ContainerSummary]) {
+    for image in images {
+        image.containers = containers
+            .iter()
+            .filter(|c| c.image_id.as_deref() == Some(image.id.as_str()))
+            .count()
+            .try_into()
+            .unwrap_or(i64::MAX);
+    }
+}
+
+/// One engine's data as it is, several under `engines`, with the engines that failed noted.
+fn per_engine(
+    hosts: &DockerHosts,
+    mut engines: Vec<Value>,
+    mut text: String,
+    failures: Vec<super::client::DockerError>,
+) -> ToolOutput {
+    let mut data = if engines.len() == 1 && !hosts.several() {
+        engines.remove(0)
+    } else {
+        json!({ "engines": engines })
+    };
+    note_failures(&mut text, &mut data, failures);
+    ToolOutput { data, text }
+}
+
 /// "1 image", "3 images": counts are digits.
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -68,16 +87,18 @@ fn count(n: usize, one: &str, many: &str) -> String {
 #[async_trait]
 impl TypedTool for ListImages {
     const NAME: &'static str = names::LIST_IMAGES;
-    type Args = ListImagesArguments;
+    type Args = InfoArguments;
     fn description(&self) -> &'static str {
         "Docker images stored on the engine: count, total size, and each image's tag, size, age \
          and how many containers use it, largest first."
     }
-    async fn run(&self, args: ListImagesArguments) -> Result<ToolOutput, ToolError> {
+    async fn run(&self, args: InfoArguments) -> Result<ToolOutput, ToolError> {
         let answers = self
             .0
             .each(args.host.as_deref(), |client| async move {
-                client.list_images().await
+                let (images, containers) =
+                    futures::join!(client.list_images(), client.list_containers(true));
+                Ok((images?, containers?))
             })
             .await?;
         let (answers, failures) = split(answers);
@@ -87,7 +108,8 @@ impl TypedTool for ListImages {
         let now = chrono::Utc::now().timestamp();
         let mut text = String::new();
         let mut engines = Vec::new();
-        for (client, mut images) in answers {
+        for (client, (mut images, containers)) in answers {
+            count_containers(&mut images, &containers);
             images.sort_by_key(|image| std::cmp::Reverse(image.size));
             let total: u64 = images.iter().map(size_of).sum();
             let unused_count = unused(&images).count();
@@ -112,10 +134,11 @@ impl TypedTool for ListImages {
                         image_name(image),
                         bytes(size_of(image)),
                         count(usize::try_from(age_days).unwrap_or(0), "day", "days"),
-                        match image.containers {
-                            n if n < 0 => "container count unknown".to_owned(),
-                            n => count(usize::try_from(n).unwrap_or(0), "container", "containers"),
-                        }
+                        count(
+                            usize::try_from(image.containers).unwrap_or(0),
+                            "container",
+                            "containers"
+                        )
                     ));
                     json!({
                         "name": image_name(image),
@@ -138,23 +161,8 @@ impl TypedTool for ListImages {
                 "images": listed,
             }));
         }
-        let mut data = if engines.len() == 1 && !self.0.several() {
-            engines.remove(0)
-        } else {
-            json!({ "engines": engines })
-        };
-        note_failures(&mut text, &mut data, failures);
-        Ok(ToolOutput { data, text })
+        Ok(per_engine(&self.0, engines, text, failures))
     }
-}
-
-/// Arguments of `docker_disk_usage`.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DiskUsageArguments {
-    /// Docker engine name from the configuration; default: every configured engine.
-    #[serde(default)]
-    pub host: Option<String>,
 }
 
 /// How much disk the engine's images and containers take.
@@ -164,12 +172,12 @@ pub struct DockerDiskUsage(pub(crate) Arc<DockerHosts>);
 #[async_trait]
 impl TypedTool for DockerDiskUsage {
     const NAME: &'static str = names::DOCKER_DISK_USAGE;
-    type Args = DiskUsageArguments;
+    type Args = InfoArguments;
     fn description(&self) -> &'static str {
         "Disk used by Docker: images (and how much no container uses) and containers' writable \
          layers, like `docker system df`."
     }
-    async fn run(&self, args: DiskUsageArguments) -> Result<ToolOutput, ToolError> {
+    async fn run(&self, args: InfoArguments) -> Result<ToolOutput, ToolError> {
         let answers = self
             .0
             .each(args.host.as_deref(), |client| async move {
@@ -184,7 +192,8 @@ impl TypedTool for DockerDiskUsage {
         }
         let mut text = String::new();
         let mut engines = Vec::new();
-        for (client, (images, containers)) in answers {
+        for (client, (mut images, containers)) in answers {
+            count_containers(&mut images, &containers);
             // Shared layers are counted once: each image's own bytes plus the shared part once.
             let shared = images
                 .iter()
@@ -244,12 +253,6 @@ impl TypedTool for DockerDiskUsage {
             }));
         }
         text.push_str("Volumes are not measured here.\n");
-        let mut data = if engines.len() == 1 && !self.0.several() {
-            engines.remove(0)
-        } else {
-            json!({ "engines": engines })
-        };
-        note_failures(&mut text, &mut data, failures);
-        Ok(ToolOutput { data, text })
+        Ok(per_engine(&self.0, engines, text, failures))
     }
 }
