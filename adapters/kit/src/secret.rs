@@ -108,6 +108,18 @@ pub fn resolve_secret_file(
     }
 }
 
+/// Reads every `(key, secret, <key>_file)` setting of one config section with
+/// [`resolve_secret_file`], collecting every problem rather than stopping at the first. Each
+/// section lists its secrets here, so the binary's config reads them all the same way.
+pub fn resolve_secret_files<'a>(
+    slots: impl IntoIterator<Item = (String, &'a mut Option<Secret>, Option<&'a Path>)>,
+) -> Vec<ConfigProblem> {
+    slots
+        .into_iter()
+        .filter_map(|(key, value, file)| resolve_secret_file(&key, value, file).err())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

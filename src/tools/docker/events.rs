@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::event_summary::{Event, StateEvidence, Summary, summarize};
-use super::list::{Row, inspect_all};
-use super::{DockerHosts, clock, rfc3339, split, summary_name, unavailable};
+use super::list::Row;
+use super::{DockerHosts, clock, rfc3339, split, summary_name};
 use super::{note_failures, parse_since};
 use crate::tools::{ToolError, ToolOutput, TypedTool, names};
 
@@ -97,7 +97,7 @@ impl TypedTool for DockerEvents {
         // minutes), so the containers' own state is read as well: exit codes, OOM kills,
         // restart counts and health outlive the event buffer.
         let (answers, states) = futures::join!(
-            self.0.each(host.as_deref(), |client| {
+            self.0.answered(host.as_deref(), |client| {
                 let filters = filters.clone();
                 async move { client.events(since, until, filters).await }
             }),
@@ -109,15 +109,12 @@ impl TypedTool for DockerEvents {
                         .into_iter()
                         .filter(|c| container.as_ref().is_none_or(|n| summary_name(c) == *n))
                         .collect();
-                    inspect_all(&client, wanted).await
+                    client.inspect_all(wanted).await
                 }
             }),
         );
-        let (answers, failures) = split(answers?);
+        let (answers, failures) = answers?;
         let (states, _) = split(states?);
-        if answers.is_empty() {
-            return Err(unavailable(failures));
-        }
         let since_time = DateTime::from_timestamp(since, 0).unwrap_or_default();
         let several = self.0.several();
         let mut truncated = false;

@@ -35,9 +35,6 @@ pub use self::list::ListContainers;
 pub use self::logs::{ContainerLogs, log_lines};
 pub use self::stats::{ContainerStats, Usage, usage};
 
-/// Most requests in flight to one engine at once (inspect and stats fan-outs).
-const FAN_OUT: usize = 16;
-
 /// Every Docker tool over the configured engines.
 pub fn tools(config: &DockerConfig) -> Vec<Arc<dyn Tool>> {
     tools_for(Arc::new(DockerHosts::from_config(config)))
@@ -80,6 +77,9 @@ pub struct Found {
 
 /// What one engine answered, or why it did not.
 type PerHost<T> = (Arc<DockerClient>, Result<T, DockerError>);
+
+/// The engines that answered, each with its answer, and the failures of the others.
+type Answered<T> = Result<(Vec<(Arc<DockerClient>, T)>, Vec<DockerError>), ToolError>;
 
 impl DockerHosts {
     pub fn from_config(config: &DockerConfig) -> Self {
@@ -134,6 +134,20 @@ impl DockerHosts {
         Ok(clients.into_iter().zip(results).collect())
     }
 
+    /// Runs `op` against each selected engine concurrently and splits what they said into answers
+    /// and failures; an error (naming the failures) when no engine answered.
+    pub async fn answered<T, F, Fut>(&self, host: Option<&str>, op: F) -> Answered<T>
+    where
+        F: Fn(Arc<DockerClient>) -> Fut,
+        Fut: Future<Output = Result<T, DockerError>>,
+    {
+        let (answers, failures) = split(self.each(host, op).await?);
+        if answers.is_empty() {
+            return Err(unavailable(failures));
+        }
+        Ok((answers, failures))
+    }
+
     /// Finds the container a person meant by `wanted` on the selected engines: the exact name
     /// first, then an ID prefix, then a unique name prefix, then a unique substring.
     pub async fn find(&self, host: Option<&str>, wanted: &str) -> Result<Found, ToolError> {
@@ -143,16 +157,12 @@ impl DockerHosts {
                 "a container name is required".to_owned(),
             ));
         }
-        let answers = self
-            .each(
+        let (candidates, failures) = self
+            .answered(
                 host,
                 |client| async move { client.list_containers(true).await },
             )
             .await?;
-        let (candidates, failures) = split(answers);
-        if candidates.is_empty() && !failures.is_empty() {
-            return Err(unavailable(failures));
-        }
         let listed: Vec<Candidate> = candidates
             .into_iter()
             .flat_map(|(client, list)| {

@@ -11,10 +11,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::client::{DockerClient, DockerError};
+use super::client::{DockerClient, DockerError, FAN_OUT};
+use super::note_failures;
 use super::stats_cache::{SampleCache, sampled_at};
-use super::{DockerHosts, split, summary_name, unavailable};
-use super::{FAN_OUT, note_failures};
+use super::{DockerHosts, summary_name};
 use crate::tools::format::{bytes, duration_secs, percent, ratio_percent, round1};
 use crate::tools::{ToolError, ToolOutput, TypedTool, names};
 
@@ -263,16 +263,12 @@ impl TypedTool for ContainerStats {
                 vec![(found.client, found.id, found.name)]
             }
             None => {
-                let answers = self
+                let (answers, failed) = self
                     .hosts
-                    .each(args.host.as_deref(), |client| async move {
+                    .answered(args.host.as_deref(), |client| async move {
                         client.list_containers(false).await
                     })
                     .await?;
-                let (answers, failed) = split(answers);
-                if answers.is_empty() {
-                    return Err(unavailable(failed));
-                }
                 failures = failed;
                 answers
                     .into_iter()

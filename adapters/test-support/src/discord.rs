@@ -122,6 +122,14 @@ pub struct FakeDiscord {
     server: tokio::task::JoinHandle<()>,
 }
 
+impl std::fmt::Debug for FakeDiscord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeDiscord")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for FakeDiscord {
     fn drop(&mut self) {
         self.server.abort();
