@@ -4,7 +4,6 @@
 use figment::Figment;
 use figment::providers::Serialized;
 use figment::value::Dict;
-use homelab_kit::resolve_secret_files;
 
 use super::{Config, ConfigProblem, in_section};
 
@@ -69,23 +68,11 @@ impl Config {
             matrix,
             ..
         } = self;
-        let llm_secrets = resolve_secret_files([
-            (
-                "api_key".to_owned(),
-                &mut llm.api_key,
-                llm.api_key_file.as_deref(),
-            ),
-            (
-                "groq_api_key".to_owned(),
-                &mut llm.groq_api_key,
-                llm.groq_api_key_file.as_deref(),
-            ),
-            (
-                "openai_api_key".to_owned(),
-                &mut llm.openai_api_key,
-                llm.openai_api_key_file.as_deref(),
-            ),
-        ]);
+        let llm_secrets = homelab_kit::read_secret_files!(llm;
+            api_key: api_key_file,
+            groq_api_key: groq_api_key_file,
+            openai_api_key: openai_api_key_file,
+        );
         for (section, found) in [
             ("http", http.read_secret_files()),
             ("llm", llm_secrets),

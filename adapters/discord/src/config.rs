@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use homelab_kit::{ConfigProblem, RateLimit, Secret, is_http_url, resolve_secret_files};
+use homelab_kit::{ConfigProblem, RateLimit, Secret, is_http_url};
 use serde::{Deserialize, Serialize};
 
 /// Where serenity sends REST calls unless told otherwise; its routes are built on this prefix.
@@ -73,11 +73,7 @@ impl Config {
 
     /// Reads `token_file`.
     pub fn read_secret_files(&mut self) -> Vec<ConfigProblem> {
-        resolve_secret_files([(
-            "token".to_owned(),
-            &mut self.token,
-            self.token_file.as_deref(),
-        )])
+        homelab_kit::read_secret_files!(self; token: token_file)
     }
 
     /// Every problem with the section (keys relative to it), reported together: fails closed

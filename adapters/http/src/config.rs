@@ -109,11 +109,7 @@ impl Config {
 
     /// Reads `api_key_file` and each named key's `key_file`.
     pub fn read_secret_files(&mut self) -> Vec<ConfigProblem> {
-        let legacy = (
-            "api_key".to_owned(),
-            &mut self.api_key,
-            self.api_key_file.as_deref(),
-        );
+        let mut problems = homelab_kit::read_secret_files!(self; api_key: api_key_file);
         let named = self.api_keys.iter_mut().enumerate().map(|(index, named)| {
             (
                 format!("api_keys.{index}.key"),
@@ -121,7 +117,8 @@ impl Config {
                 named.key_file.as_deref(),
             )
         });
-        resolve_secret_files(std::iter::once(legacy).chain(named))
+        problems.extend(resolve_secret_files(named));
+        problems
     }
 
     /// Every problem with the section (keys relative to it), reported together. The shared

@@ -120,6 +120,20 @@ pub fn resolve_secret_files<'a>(
         .collect()
 }
 
+/// Reads the `*_file` companions of a config section's secrets with [`resolve_secret_files`]:
+/// `read_secret_files!(section; password: password_file, token: token_file)`. Each secret is
+/// named once, and its config key is its field's name, so the two cannot drift apart.
+#[macro_export]
+macro_rules! read_secret_files {
+    ($section:expr; $($secret:ident: $file:ident),+ $(,)?) => {
+        $crate::resolve_secret_files([$((
+            stringify!($secret).to_owned(),
+            &mut $section.$secret,
+            $section.$file.as_deref(),
+        )),+])
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

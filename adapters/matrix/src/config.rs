@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use homelab_kit::{ConfigProblem, RateLimit, Secret, is_http_url, resolve_secret_files};
+use homelab_kit::{ConfigProblem, RateLimit, Secret, is_http_url};
 use serde::{Deserialize, Serialize};
 
 /// The file under the store directory that holds the session (device and access token).
@@ -99,23 +99,11 @@ impl Config {
 
     /// Reads `password_file`, `access_token_file` and `store_passphrase_file`.
     pub fn read_secret_files(&mut self) -> Vec<ConfigProblem> {
-        resolve_secret_files([
-            (
-                "password".to_owned(),
-                &mut self.password,
-                self.password_file.as_deref(),
-            ),
-            (
-                "access_token".to_owned(),
-                &mut self.access_token,
-                self.access_token_file.as_deref(),
-            ),
-            (
-                "store_passphrase".to_owned(),
-                &mut self.store_passphrase,
-                self.store_passphrase_file.as_deref(),
-            ),
-        ])
+        homelab_kit::read_secret_files!(self;
+            password: password_file,
+            access_token: access_token_file,
+            store_passphrase: store_passphrase_file,
+        )
     }
 
     /// Every problem with the section (keys relative to it), reported together: fails closed

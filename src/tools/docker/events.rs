@@ -7,8 +7,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::event_summary::{Event, StateEvidence, Summary, summarize};
@@ -25,19 +23,16 @@ const LISTED_EVENTS: usize = 50;
 /// The actions that say something went wrong, or might have.
 const TROUBLE_ACTIONS: &[&str] = &["die", "oom", "kill", "restart", "health_status"];
 
-/// Arguments of `docker_events`.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EventsArguments {
-    /// How far back, e.g. "1h", "24h" (default), "7d"; at most 31 days.
+docker_arguments! {
+    /// Arguments of `docker_events`.
+    #[derive(Default)]
     #[serde(default)]
-    pub since: Option<String>,
-    /// Only this container (name, prefix or part of it).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Docker engine name from the configuration; default: every configured engine.
-    #[serde(default)]
-    pub host: Option<String>,
+    pub struct EventsArguments {
+        /// How far back, e.g. "1h", "24h" (default), "7d"; at most 31 days.
+        pub since: Option<String>,
+        /// Only this container (name, prefix or part of it).
+        pub name: Option<String>,
+    }
 }
 
 /// Crashes, OOM kills, kills, restarts and health changes within a window.

@@ -4,21 +4,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::DockerHosts;
 use super::note_failures;
 use crate::tools::{ToolError, ToolOutput, TypedTool, names};
 
-/// Arguments of `docker_info`.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InfoArguments {
-    /// Docker engine name from the configuration; default: every configured engine.
-    #[serde(default)]
-    pub host: Option<String>,
+docker_arguments! {
+    /// Arguments of `docker_info`.
+    #[derive(Default)]
+    pub struct InfoArguments {}
 }
 
 /// The engine itself.

@@ -57,22 +57,18 @@ impl StateFilter {
     }
 }
 
-/// Arguments of `list_containers`.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ListArguments {
-    /// Include containers in every state, not only running ones (default false).
+docker_arguments! {
+    /// Arguments of `list_containers`.
+    #[derive(Default)]
     #[serde(default)]
-    pub all: Option<bool>,
-    /// Only containers in this state or health.
-    #[serde(default)]
-    pub state: Option<StateFilter>,
-    /// Only containers whose name contains this text (case-insensitive).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Docker engine name from the configuration; default: every configured engine.
-    #[serde(default)]
-    pub host: Option<String>,
+    pub struct ListArguments {
+        /// Include containers in every state, not only running ones (default false).
+        pub all: Option<bool>,
+        /// Only containers in this state or health.
+        pub state: Option<StateFilter>,
+        /// Only containers whose name contains this text (case-insensitive).
+        pub name: Option<String>,
+    }
 }
 
 /// Containers with state, health, uptime, restarts and ports.

@@ -3,6 +3,22 @@
 //! shares: choosing engines, finding a container by a name a person typed, and turning engine
 //! failures into clear tool errors.
 
+/// Declares a Docker tool's arguments: the tool's own fields, then `host`, which every Docker tool
+/// takes, and documents to the LLM, the same way. Unknown arguments are refused, as for every tool.
+macro_rules! docker_arguments {
+    ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+        $(#[$meta])*
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($fields)*
+            /// Docker engine name from the configuration; default: every configured engine.
+            #[serde(default)]
+            pub host: Option<String>,
+        }
+    };
+}
+
 pub mod client;
 mod details;
 mod event_summary;

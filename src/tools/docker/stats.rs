@@ -28,19 +28,16 @@ pub enum StatsOrder {
     Name,
 }
 
-/// Arguments of `container_stats`.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StatsArguments {
-    /// One container (name, prefix, part of it, or ID prefix); default: every running one.
+docker_arguments! {
+    /// Arguments of `container_stats`.
+    #[derive(Default)]
     #[serde(default)]
-    pub name: Option<String>,
-    /// Order by "cpu" (default), "memory" or "name".
-    #[serde(default)]
-    pub sort_by: Option<StatsOrder>,
-    /// Docker engine name from the configuration; default: every configured engine.
-    #[serde(default)]
-    pub host: Option<String>,
+    pub struct StatsArguments {
+        /// One container (name, prefix, part of it, or ID prefix); default: every running one.
+        pub name: Option<String>,
+        /// Order by "cpu" (default), "memory" or "name".
+        pub sort_by: Option<StatsOrder>,
+    }
 }
 
 /// Live resource use of running containers. Keeps each container's latest sample, so a question
