@@ -78,14 +78,19 @@ pub struct Account {
     pub access_token: String,
 }
 
-/// Registers through `/_synapse/admin/v1/register`: fetch a nonce, then prove knowledge of the
-/// shared secret with an HMAC-SHA1 over nonce, user, password and admin flag.
-pub async fn register(homeserver: &str, secret: &str, localpart: &str, admin: bool) -> Account {
-    let http = Client::builder()
+/// A client without an account, for the HTTP calls to Synapse's admin API.
+async fn admin_api(homeserver: &str) -> Client {
+    Client::builder()
         .homeserver_url(homeserver)
         .build()
         .await
-        .expect("client for registration");
+        .expect("a client for the admin API")
+}
+
+/// Registers through `/_synapse/admin/v1/register`: fetch a nonce, then prove knowledge of the
+/// shared secret with an HMAC-SHA1 over nonce, user, password and admin flag.
+pub async fn register(homeserver: &str, secret: &str, localpart: &str, admin: bool) -> Account {
+    let http = admin_api(homeserver).await;
     let url = format!("{homeserver}/_synapse/admin/v1/register");
     let nonce = json_of!(http.http_client().get(&url).send().await.expect("nonce"));
     let nonce = nonce["nonce"].as_str().expect("nonce in answer").to_owned();
@@ -135,11 +140,7 @@ pub async fn register(homeserver: &str, secret: &str, localpart: &str, admin: bo
 
 /// The devices the homeserver lists for `user`, asked with an admin's token.
 pub async fn devices_of(homeserver: &str, admin: &Account, user: &UserId) -> Vec<String> {
-    let http = Client::builder()
-        .homeserver_url(homeserver)
-        .build()
-        .await
-        .expect("client");
+    let http = admin_api(homeserver).await;
     let url = format!("{homeserver}/_synapse/admin/v2/users/{user}/devices");
     let response = http
         .http_client()
