@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use homelab_kit::Wiring;
 use homelab_port::ChatHandler;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -62,9 +63,6 @@ const RESTART_HEALTHY_AFTER: Duration = Duration::from_secs(120);
 /// A queue of alert notices for one chat bot.
 type Notices = tokio::sync::mpsc::Receiver<String>;
 
-/// A stop signal handed to one run of an adapter.
-type Shutdown = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
-
 /// What `serve` needs to know of a chat bot (Discord, Matrix) to supervise it: implemented for
 /// each bot adapter's own config, so the start, restart and stop logic is written once.
 #[allow(dead_code)] // Used only when a bot adapter is compiled in.
@@ -83,12 +81,7 @@ trait ChatBot: Clone + Send + Sync + 'static {
     /// An error its configuration causes, which starting it again cannot cure.
     fn is_fatal(error: &Self::Error) -> bool;
 
-    fn run(
-        self,
-        handler: Arc<dyn ChatHandler>,
-        notices: Option<Notices>,
-        shutdown: Shutdown,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    fn run(self, wiring: Wiring) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
 #[cfg(feature = "discord")]
@@ -114,13 +107,8 @@ impl ChatBot for homelab_discord::Config {
         )
     }
 
-    async fn run(
-        self,
-        handler: Arc<dyn ChatHandler>,
-        notices: Option<Notices>,
-        shutdown: Shutdown,
-    ) -> Result<(), Self::Error> {
-        homelab_discord::run(self, handler, notices, shutdown).await
+    async fn run(self, wiring: Wiring) -> Result<(), Self::Error> {
+        homelab_discord::run(self, wiring).await
     }
 }
 
@@ -144,13 +132,8 @@ impl ChatBot for homelab_matrix::Config {
         matches!(error, homelab_matrix::Error::InvalidConfig(_))
     }
 
-    async fn run(
-        self,
-        handler: Arc<dyn ChatHandler>,
-        notices: Option<Notices>,
-        shutdown: Shutdown,
-    ) -> Result<(), Self::Error> {
-        homelab_matrix::run(self, handler, notices, shutdown).await
+    async fn run(self, wiring: Wiring) -> Result<(), Self::Error> {
+        homelab_matrix::run(self, wiring).await
     }
 }
 
@@ -214,16 +197,14 @@ async fn supervise<B: ChatBot>(
             }
             None => (None, None),
         };
-        let shutdown: Shutdown = {
-            let mut stopped = stopped.clone();
-            Box::pin(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
+        let mut stop = stopped.clone();
+        let shutdown = async move {
+            let _ = stop.wait_for(|s| *s).await;
         };
         let started = std::time::Instant::now();
         let end = bot
             .clone()
-            .run(Arc::clone(&handler), receiver, shutdown)
+            .run(Wiring::new(Arc::clone(&handler), receiver, shutdown))
             .await;
         if let Some(relay) = relay {
             relay.abort();
@@ -277,10 +258,13 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
 
     #[cfg(feature = "http")]
     if config.http.enabled {
-        let http = http_config(config)?;
-        let listener = tokio::net::TcpListener::bind(http.bind)
+        let http = config.http.clone();
+        let bind = http
+            .bind_addr()
+            .with_context(|| format!("http.bind `{}` is not an address", http.bind))?;
+        let listener = tokio::net::TcpListener::bind(bind)
             .await
-            .with_context(|| format!("cannot listen on {}", http.bind))?;
+            .with_context(|| format!("cannot listen on {bind}"))?;
         let address = listener.local_addr()?;
         tracing::info!("HTTP /chat listening on http://{address}");
         let handler = handler.clone();
@@ -302,9 +286,8 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
 
     #[cfg(feature = "discord")]
     if config.discord.enabled() {
-        let bot = discord_config(config)?;
         let bot_grace = start_bot(
-            bot,
+            config.discord.clone(),
             &handler,
             stop.subscribe(),
             &mut adapters,
@@ -321,9 +304,8 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
 
     #[cfg(feature = "matrix")]
     if config.matrix.enabled() {
-        let bot = matrix_config(config)?;
         let bot_grace = start_bot(
-            bot,
+            config.matrix.clone(),
             &handler,
             stop.subscribe(),
             &mut adapters,
@@ -399,72 +381,4 @@ fn adapter_failure(
         Ok((name, Ok(()))) => anyhow::anyhow!("the {name} adapter stopped unexpectedly"),
         Err(err) => anyhow::anyhow!("an adapter panicked: {err}"),
     }
-}
-
-#[cfg(feature = "http")]
-fn http_config(config: &Config) -> anyhow::Result<homelab_http::Config> {
-    let bind = config
-        .http
-        .bind
-        .parse()
-        .with_context(|| format!("http.bind `{}` is not an address", config.http.bind))?;
-    Ok(homelab_http::Config {
-        bind,
-        api_keys: config
-            .http
-            .keys()
-            .into_iter()
-            .map(|(name, key)| homelab_http::ApiKey { name, key })
-            .collect(),
-        max_body_bytes: config.http.max_body_bytes,
-        max_message_chars: config.http.max_message_chars,
-        rate_limit: config.rate_limit,
-        metrics_public: config.http.metrics_public,
-        allowed_origins: config.http.allowed_origins.clone(),
-        shutdown_grace: Duration::from_secs(config.http.shutdown_grace_secs),
-    })
-}
-
-#[cfg(feature = "discord")]
-fn discord_config(config: &Config) -> anyhow::Result<homelab_discord::Config> {
-    let d = &config.discord;
-    let token = d
-        .token
-        .as_ref()
-        .context("discord.token is required to start the Discord bot")?;
-    let mut discord = homelab_discord::Config::new(token.expose());
-    discord.api_base = d.api_base.clone();
-    discord.allowed_guilds = d.allowed_guilds.clone();
-    discord.allowed_channels = d.allowed_channels.clone();
-    discord.allowed_users = d.allowed_users.clone();
-    discord.allowed_roles = d.allowed_roles.clone();
-    discord.respond_to_mentions = d.respond_to_mentions;
-    discord.notify_channels = d.notify_channels.clone();
-    discord.rate_limit = config.rate_limit;
-    Ok(discord)
-}
-
-#[cfg(feature = "matrix")]
-fn matrix_config(config: &Config) -> anyhow::Result<homelab_matrix::Config> {
-    let m = &config.matrix;
-    let store_path = m
-        .effective_store_path()
-        .context("set matrix.store_path (no HOME or XDG_STATE_HOME to default from)")?;
-    Ok(homelab_matrix::Config {
-        homeserver: m
-            .homeserver
-            .clone()
-            .context("matrix.homeserver is required")?,
-        user: m.user.clone().context("matrix.user is required")?,
-        password: m.password.clone(),
-        access_token: m.access_token.clone(),
-        device_name: m.device_name.clone(),
-        store_path,
-        store_passphrase: m.store_passphrase.clone(),
-        allowed_users: m.allowed_users.clone(),
-        allowed_rooms: m.allowed_rooms.clone(),
-        command_prefix: m.command_prefix.clone(),
-        rate_limit: config.rate_limit,
-        notify_rooms: m.notify_rooms.clone(),
-    })
 }

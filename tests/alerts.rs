@@ -24,6 +24,7 @@ use homelab_assistant::config::{self, AlertsConfig, Config, DockerHostConfig, Pr
 use homelab_assistant::port::{self, ChatHandler, Inbound, Origin, Platform};
 use homelab_assistant::tools::docker::client::DockerClient;
 use homelab_assistant::tools::sampler::{Sampler, Snapshot};
+use homelab_test_support::docker::fixture_socket;
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
@@ -31,29 +32,6 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 const BIN: &str = env!("CARGO_BIN_EXE_homelab-assistant");
-
-/// The fixture daemon's socket, or `None` (after saying why) when the tests cannot run here.
-fn fixture_socket() -> Option<PathBuf> {
-    match std::env::var("HOMELAB_TEST_DOCKER_HOST") {
-        Ok(host) => {
-            let path = host
-                .strip_prefix("unix://")
-                .unwrap_or_else(|| panic!("HOMELAB_TEST_DOCKER_HOST must be unix://…, is {host}"));
-            Some(PathBuf::from(path))
-        }
-        Err(_) if std::env::var_os("CI").is_some() => panic!(
-            "HOMELAB_TEST_DOCKER_HOST is not set: CI must run the real-daemon tests \
-             (scripts/test.sh starts dockerd and sets it)"
-        ),
-        Err(_) => {
-            eprintln!(
-                "skipped: no test Docker daemon; run scripts/test.sh (it starts one and sets \
-                 HOMELAB_TEST_DOCKER_HOST)"
-            );
-            None
-        }
-    }
-}
 
 /// `homelab-assistant ask --json QUESTION` with only the given settings, as a user runs it.
 fn ask_json(dir: &Path, env: &[(&str, &str)], question: &str) -> Value {

@@ -22,6 +22,7 @@ use homelab_assistant::tools::docker::client::DockerClient;
 use homelab_assistant::tools::docker::{DockerHosts, tools_for};
 use homelab_assistant::tools::sampler::Sampler;
 use homelab_assistant::tools::{ToolError, ToolOutput, ToolRegistry};
+use homelab_test_support::docker::{RUNNING, STOPPED, fixture_socket};
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
@@ -30,9 +31,7 @@ use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_homelab-assistant");
 
-/// The fixture's known values (scripts/docker-fixtures.sh).
-const RUNNING: &[&str] = &["plex", "sonarr", "chatty"];
-const STOPPED: &[&str] = &["backup", "importer"];
+/// The fixture's known secrets (scripts/docker-fixtures.sh).
 const FAKE_SECRETS: &[&str] = &[
     "hunter2",
     "abc.def",
@@ -40,29 +39,6 @@ const FAKE_SECRETS: &[&str] = &[
     "s3cr3t-token-value",
 ];
 const ENV_VALUE: &str = "claim-env-must-not-appear";
-
-/// The fixture daemon's socket, or `None` (after saying why) when the tests cannot run here.
-fn fixture_socket() -> Option<PathBuf> {
-    match std::env::var("HOMELAB_TEST_DOCKER_HOST") {
-        Ok(host) => {
-            let path = host
-                .strip_prefix("unix://")
-                .unwrap_or_else(|| panic!("HOMELAB_TEST_DOCKER_HOST must be unix://…, is {host}"));
-            Some(PathBuf::from(path))
-        }
-        Err(_) if std::env::var_os("CI").is_some() => panic!(
-            "HOMELAB_TEST_DOCKER_HOST is not set: CI must run the real-daemon tests \
-             (scripts/test.sh starts dockerd and sets it)"
-        ),
-        Err(_) => {
-            eprintln!(
-                "skipped: no test Docker daemon; run scripts/test.sh (it starts one and sets \
-                 HOMELAB_TEST_DOCKER_HOST)"
-            );
-            None
-        }
-    }
-}
 
 /// One request as it reached the daemon.
 #[derive(Clone, Debug)]

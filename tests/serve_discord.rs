@@ -1,13 +1,9 @@
 //! The Discord acceptance at the binary level: `homelab-assistant serve` with `DISCORD_TOKEN` and
-//! `HOMELAB_DISCORD__API_BASE` pointing at the loopback fake Discord the adapter's own tests use,
-//! so what is proved is the whole wiring — env names, config, the real core and its audit log —
-//! not only the adapter library.
+//! `HOMELAB_DISCORD__API_BASE` pointing at the loopback fake Discord the adapter's own tests use
+//! (`homelab-test-support`), so what is proved is the whole wiring — env names, config, the real
+//! core and its audit log — not only the adapter library.
 #![cfg(feature = "discord")]
 #![allow(clippy::disallowed_methods)] // The test spawns the binary under test and signals it.
-
-#[path = "../adapters/discord/tests/common/fake.rs"]
-#[allow(dead_code)] // The adapter's tests use more of the fake than this one does.
-mod fake;
 
 mod support {
     pub mod serve_process;
@@ -15,14 +11,11 @@ mod support {
 
 use std::time::Duration;
 
-use fake::{FakeDiscord, Who};
 use homelab_port::Rejection;
+use homelab_test_support::discord::{self as fake, FakeDiscord, Who};
+use homelab_test_support::docker::{RUNNING, STOPPED};
 use serde_json::json;
 use support::serve_process::Serve;
-
-/// Containers the Docker fixture of scripts/docker-fixtures.sh keeps running and stopped.
-const RUNNING: &[&str] = &["plex", "sonarr", "chatty"];
-const STOPPED: &[&str] = &["backup", "importer"];
 
 /// Generous: a debug build starting next to other test binaries on two cores.
 const STARTUP: Duration = Duration::from_secs(60);

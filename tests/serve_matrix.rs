@@ -9,17 +9,14 @@
 #![allow(clippy::disallowed_methods)] // The test spawns the binary under test and signals it.
 #![recursion_limit = "256"]
 
-#[path = "../adapters/matrix/tests/common/mod.rs"]
-mod common;
-
 mod support {
     pub mod serve_process;
 }
 
 use std::time::Duration;
 
-use common::{BotAccount, Human, fixture, wait_joined};
 use homelab_port::Rejection;
+use homelab_test_support::synapse::{BotAccount, Human, PATIENCE, fixture, wait_joined};
 use matrix_sdk::Room;
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::room::member::MembershipState;
@@ -133,7 +130,7 @@ async fn serve_joins_answers_in_plain_and_encrypted_rooms_and_runs_nothing_for_s
     // Mallory's own invite is left alone.
     let own = mallory.create_room(&[bot.user_id()], false).await;
 
-    let audit = serve.wait_for_audit(6, common::PATIENCE).await;
+    let audit = serve.wait_for_audit(6, PATIENCE).await;
     tokio::time::sleep(QUIET).await;
     let audit_now = serve.audit();
     assert_eq!(audit_now.len(), 6, "{audit_now:#?}");
@@ -187,7 +184,7 @@ async fn serve_joins_answers_in_plain_and_encrypted_rooms_and_runs_nothing_for_s
         assert_eq!(entry["channel_id"], shared.room_id().as_str());
     }
 
-    let status = serve.terminate(common::PATIENCE).await;
+    let status = serve.terminate(PATIENCE).await;
     assert!(status.success(), "{status}; log:\n{}", serve.log());
     assert_eq!(
         serve.audit().len(),

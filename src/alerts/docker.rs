@@ -4,14 +4,9 @@
 
 use bollard::models::{ContainerInspectResponse, ContainerSummary, Health};
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
-use futures::stream;
 
 use super::rules::{ContainerFacts, EngineFacts};
 use crate::tools::docker::client::{DockerClient, DockerError};
-
-/// Inspections in flight to one engine at once.
-const FAN_OUT: usize = 8;
 
 /// Every container of `client`, inspected; containers removed meanwhile are left out.
 pub async fn engine_facts(client: &DockerClient) -> EngineFacts {
@@ -23,22 +18,12 @@ pub async fn engine_facts(client: &DockerClient) -> EngineFacts {
 
 async fn containers(client: &DockerClient) -> Result<Vec<ContainerFacts>, DockerError> {
     let summaries = client.list_containers(true).await?;
-    let inspected: Vec<_> = stream::iter(summaries)
-        .map(|summary| async move {
-            let id = summary.id.clone().unwrap_or_default();
-            (summary, client.inspect_container(&id).await)
-        })
-        .buffered(FAN_OUT)
-        .collect()
-        .await;
-    let mut out = Vec::with_capacity(inspected.len());
-    for (summary, result) in inspected {
-        match result {
-            Ok(inspect) => out.push(container_facts(&summary, &inspect)),
-            Err(DockerError::NoSuchContainer(_)) => {}
-            Err(other) => return Err(other),
-        }
-    }
+    let mut out: Vec<ContainerFacts> = client
+        .inspect_all(summaries)
+        .await?
+        .iter()
+        .map(|(summary, inspect)| container_facts(summary, inspect))
+        .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }

@@ -157,6 +157,7 @@ pub fn from_figment(figment: &Figment) -> Result<Config, ConfigErrors> {
     let Some(mut config) = config else {
         return Err(ConfigErrors(problems));
     };
+    config.share_rate_limit();
     config.resolve_secret_files(&mut problems);
     config.validate(&mut problems);
     for problem in problems.iter_mut().filter(|p| p.source.is_none()) {

@@ -1,8 +1,9 @@
 //! The one configuration of the whole program: built-in defaults < TOML file < environment, with the
 //! old stack's variable names, secrets from `*_FILE` paths, and validation that reports every
 //! error at once so a user fixes their config in one go. This file holds the settings themselves;
-//! reading them (`load`), their secrets (`secrets`), their checks (`validate`) and showing them
-//! (`render`) each have a file of their own.
+//! the chat adapters' sections (`[http]`, `[discord]`, `[matrix]`) are the adapters' own `Config`
+//! types, embedded as they are. Reading them (`load`), their secrets (`secrets`), their checks
+//! (`validate`) and showing them (`render`) each have a file of their own.
 
 mod load;
 mod quiet;
@@ -59,15 +60,29 @@ pub const LEGACY_ENV: &[(&str, &str)] = &[
 pub struct Config {
     pub audit: AuditConfig,
     pub llm: LlmConfig,
-    pub http: HttpConfig,
+    /// The HTTP `/chat` fallback; the adapter owns the section.
+    pub http: homelab_http::Config,
+    /// One allowance per caller on every platform, as the old gateway had.
     pub rate_limit: RateLimit,
     pub log: LogConfig,
     pub system: SystemConfig,
     pub conversation: ConversationConfig,
     pub docker: DockerConfig,
-    pub discord: DiscordConfig,
-    pub matrix: MatrixConfig,
+    /// The Discord bot, on when a token is set; the adapter owns the section.
+    pub discord: homelab_discord::Config,
+    /// The Matrix bot, on when a homeserver is set; the adapter owns the section.
+    pub matrix: homelab_matrix::Config,
     pub alerts: AlertsConfig,
+}
+
+impl Config {
+    /// Hands `[rate_limit]` to every adapter section: one allowance per caller on every platform.
+    /// The adapters carry a copy because they run on their own section alone.
+    pub fn share_rate_limit(&mut self) {
+        self.http.rate_limit = self.rate_limit;
+        self.discord.rate_limit = self.rate_limit;
+        self.matrix.rate_limit = self.rate_limit;
+    }
 }
 
 /// The audit log.
@@ -139,72 +154,6 @@ pub enum ProviderChoice {
     Offline,
 }
 
-/// The HTTP `/chat` fallback.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct HttpConfig {
-    /// Start the HTTP adapter under `serve`.
-    pub enabled: bool,
-    /// Listen address; port 0 picks a free port.
-    pub bind: String,
-    /// The legacy single key (`API_KEY`); its audit user name is `default`.
-    pub api_key: Option<Secret>,
-    pub api_key_file: Option<PathBuf>,
-    /// Largest accepted request body.
-    pub max_body_bytes: usize,
-    /// Longest accepted message, in characters.
-    pub max_message_chars: usize,
-    /// Named keys (`[[http.api_keys]] name = "…", key_file = "…"`); the name is the audit user.
-    pub api_keys: Vec<NamedApiKey>,
-    /// Serve `/metrics` without a key on any address; otherwise only to loopback clients.
-    pub metrics_public: bool,
-    /// Web origins (`https://dash.example.org`) whose pages may call `/chat` from a browser.
-    pub allowed_origins: Vec<String>,
-    /// How long in-flight requests may take to finish after a shutdown signal.
-    pub shutdown_grace_secs: u64,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            bind: "127.0.0.1:8000".to_owned(),
-            api_key: None,
-            api_key_file: None,
-            max_body_bytes: 16 * 1024,
-            max_message_chars: 4000,
-            api_keys: Vec::new(),
-            metrics_public: false,
-            allowed_origins: Vec::new(),
-            shutdown_grace_secs: 10,
-        }
-    }
-}
-
-impl HttpConfig {
-    /// Every configured key with its name; the legacy `API_KEY` is named `default`.
-    pub fn keys(&self) -> Vec<(String, Secret)> {
-        let legacy = self
-            .api_key
-            .iter()
-            .map(|key| ("default".to_owned(), key.clone()));
-        let named = self
-            .api_keys
-            .iter()
-            .filter_map(|k| k.key.clone().map(|key| (k.name.clone(), key)));
-        legacy.chain(named).collect()
-    }
-}
-
-/// One named HTTP API key.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct NamedApiKey {
-    pub name: String,
-    pub key: Option<Secret>,
-    pub key_file: Option<PathBuf>,
-}
-
 /// Docker Engine access: one host from `DOCKER_HOST`/`docker.host`, or several named hosts.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -230,110 +179,6 @@ impl Default for DockerConfig {
         }
     }
 }
-
-/// The Discord bot; on when a token is set.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DiscordConfig {
-    /// Bot token (`DISCORD_TOKEN`).
-    pub token: Option<Secret>,
-    pub token_file: Option<PathBuf>,
-    /// Discord API base (tests point it at a loopback fake); unset = discord.com.
-    pub api_base: Option<String>,
-    /// Allow-lists of IDs, combined with AND; at least one must be set.
-    pub allowed_guilds: Vec<u64>,
-    pub allowed_channels: Vec<u64>,
-    pub allowed_users: Vec<u64>,
-    pub allowed_roles: Vec<u64>,
-    /// Answer messages that mention the bot (no privileged intent: Discord sends the content of
-    /// messages that mention it).
-    pub respond_to_mentions: bool,
-    /// Channels the alert watcher posts to.
-    pub notify_channels: Vec<u64>,
-}
-
-impl DiscordConfig {
-    pub fn enabled(&self) -> bool {
-        self.token.is_some()
-    }
-}
-
-/// The Matrix bot; on when a homeserver is set.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MatrixConfig {
-    /// `MATRIX_HOMESERVER`, e.g. `https://matrix.example.org`.
-    pub homeserver: Option<String>,
-    /// `MATRIX_USER`: the bot's MXID (`@assistant:example.org`) or localpart.
-    pub user: Option<String>,
-    pub password: Option<Secret>,
-    pub password_file: Option<PathBuf>,
-    pub access_token: Option<Secret>,
-    pub access_token_file: Option<PathBuf>,
-    /// Device display name of the bot's session.
-    pub device_name: String,
-    /// Session and crypto store; unset = `$XDG_STATE_HOME/homelab-assistant/matrix`.
-    pub store_path: Option<PathBuf>,
-    /// Passphrase of the encrypted store.
-    pub store_passphrase: Option<Secret>,
-    pub store_passphrase_file: Option<PathBuf>,
-    /// Allow-lists, combined with AND; at least one must be set.
-    pub allowed_users: Vec<String>,
-    pub allowed_rooms: Vec<String>,
-    /// Prefix of direct commands (`!status`).
-    pub command_prefix: String,
-    /// Rooms the alert watcher posts to.
-    pub notify_rooms: Vec<String>,
-}
-
-impl Default for MatrixConfig {
-    fn default() -> Self {
-        Self {
-            homeserver: None,
-            user: None,
-            password: None,
-            password_file: None,
-            access_token: None,
-            access_token_file: None,
-            device_name: "Homelab Assistant".to_owned(),
-            store_path: None,
-            store_passphrase: None,
-            store_passphrase_file: None,
-            allowed_users: Vec::new(),
-            allowed_rooms: Vec::new(),
-            command_prefix: "!".to_owned(),
-            notify_rooms: Vec::new(),
-        }
-    }
-}
-
-impl MatrixConfig {
-    pub fn enabled(&self) -> bool {
-        self.homeserver.is_some()
-    }
-
-    /// `store_path`, else `$XDG_STATE_HOME/homelab-assistant/matrix`, else under
-    /// `$HOME/.local/state`; `None` only when none of them is set.
-    pub fn effective_store_path(&self) -> Option<PathBuf> {
-        if let Some(path) = &self.store_path {
-            return Some(path.clone());
-        }
-        std::env::var_os("XDG_STATE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-            .map(|state| state.join("homelab-assistant/matrix"))
-    }
-
-    /// Whether an earlier start saved a session that later starts restore without credentials.
-    fn has_saved_session(&self) -> bool {
-        self.effective_store_path()
-            .is_some_and(|store| store.join(MATRIX_SESSION_FILE).is_file())
-    }
-}
-
-/// The file in the Matrix store where the adapter keeps its session (device and access token).
-const MATRIX_SESSION_FILE: &str = "session.json";
 
 /// One named Docker engine.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -531,6 +376,17 @@ fn problem(key: &str, message: impl Into<String>) -> ConfigProblem {
         message: message.into(),
         source: None,
     }
+}
+
+/// The problems an adapter (or the kit) found in its own section, keyed under `section`; where
+/// the value came from is added once all problems are in.
+fn in_section(
+    section: &str,
+    found: Vec<homelab_kit::ConfigProblem>,
+) -> impl Iterator<Item = ConfigProblem> + '_ {
+    found
+        .into_iter()
+        .map(move |found| problem(&format!("{section}.{}", found.key), found.message))
 }
 
 #[cfg(test)]

@@ -1,14 +1,11 @@
-//! Secret settings: the one table that lists them, the environment reader that takes them verbatim,
-//! and their `*_file` companions, each read by the kit's one helper.
-
-use std::path::{Path, PathBuf};
+//! Secret settings: the one table that lists them for the environment reader, which takes them
+//! verbatim, and their `*_file` companions, each read by the kit's one helper.
 
 use figment::Figment;
 use figment::providers::Serialized;
 use figment::value::Dict;
-use homelab_kit::Secret;
 
-use super::{Config, ConfigProblem, problem};
+use super::{Config, ConfigProblem, in_section};
 
 /// Every secret setting, with the old stack's environment name where it has one. Each also has a
 /// `<key>_file` companion, and named HTTP keys (`http.api_keys[].key` / `key_file`) follow the
@@ -60,28 +57,10 @@ impl figment::Provider for RawSecretEnv {
     }
 }
 
-/// Reads `*_file` into its secret with the one helper every secret setting goes through.
-fn resolve_secret(
-    key: &str,
-    value: &mut Option<Secret>,
-    file: Option<&Path>,
-    problems: &mut Vec<ConfigProblem>,
-) {
-    if let Err(found) = homelab_kit::resolve_secret_file(key, value, file) {
-        problems.push(problem(&found.key, found.message));
-    }
-}
-
-/// One secret setting and the file it may be read from.
-struct SecretSlot<'a> {
-    key: String,
-    value: &'a mut Option<Secret>,
-    file: Option<PathBuf>,
-}
-
 impl Config {
-    /// Every secret of the configuration, in [`SECRET_SETTINGS`] order, then the named HTTP keys.
-    fn secret_slots(&mut self) -> Vec<SecretSlot<'_>> {
+    /// Reads every `*_file` setting into its secret with the kit's one helper: the core's own
+    /// (the LLM keys), then each adapter section's, which lists its secrets itself.
+    pub(super) fn resolve_secret_files(&mut self, problems: &mut Vec<ConfigProblem>) {
         let Config {
             http,
             llm,
@@ -89,61 +68,18 @@ impl Config {
             matrix,
             ..
         } = self;
-        fn slot<'a>(
-            key: &str,
-            value: &'a mut Option<Secret>,
-            file: &Option<PathBuf>,
-        ) -> SecretSlot<'a> {
-            SecretSlot {
-                key: key.to_owned(),
-                value,
-                file: file.clone(),
-            }
-        }
-        let mut slots = vec![
-            slot("http.api_key", &mut http.api_key, &http.api_key_file),
-            slot("llm.api_key", &mut llm.api_key, &llm.api_key_file),
-            slot(
-                "llm.groq_api_key",
-                &mut llm.groq_api_key,
-                &llm.groq_api_key_file,
-            ),
-            slot(
-                "llm.openai_api_key",
-                &mut llm.openai_api_key,
-                &llm.openai_api_key_file,
-            ),
-            slot("discord.token", &mut discord.token, &discord.token_file),
-            slot(
-                "matrix.password",
-                &mut matrix.password,
-                &matrix.password_file,
-            ),
-            slot(
-                "matrix.access_token",
-                &mut matrix.access_token,
-                &matrix.access_token_file,
-            ),
-            slot(
-                "matrix.store_passphrase",
-                &mut matrix.store_passphrase,
-                &matrix.store_passphrase_file,
-            ),
-        ];
-        debug_assert_eq!(slots.len(), SECRET_SETTINGS.len());
-        for (index, named) in http.api_keys.iter_mut().enumerate() {
-            slots.push(SecretSlot {
-                key: format!("http.api_keys.{index}.key"),
-                file: named.key_file.clone(),
-                value: &mut named.key,
-            });
-        }
-        slots
-    }
-
-    pub(super) fn resolve_secret_files(&mut self, problems: &mut Vec<ConfigProblem>) {
-        for slot in self.secret_slots() {
-            resolve_secret(&slot.key, slot.value, slot.file.as_deref(), problems);
+        let llm_secrets = homelab_kit::read_secret_files!(llm;
+            api_key: api_key_file,
+            groq_api_key: groq_api_key_file,
+            openai_api_key: openai_api_key_file,
+        );
+        for (section, found) in [
+            ("http", http.read_secret_files()),
+            ("llm", llm_secrets),
+            ("discord", discord.read_secret_files()),
+            ("matrix", matrix.read_secret_files()),
+        ] {
+            problems.extend(in_section(section, found));
         }
     }
 }

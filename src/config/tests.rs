@@ -4,7 +4,8 @@
 
 use super::load::layered;
 use super::*;
-use figment::providers::{Format, Toml};
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Value};
 use figment::{Figment, Jail};
 use std::path::Path;
 use std::time::Duration;
@@ -333,6 +334,37 @@ fn the_example_config_is_valid_and_complete() {
         assert!(
             example.contains(&format!("{key} =")),
             "config/homelab.example.toml does not document `{key}`"
+        );
+    }
+}
+
+/// The environment reader goes by [`SECRET_SETTINGS`], the file reader by each section's own
+/// list: every secret in the table must be one the file reader fills.
+#[test]
+fn every_listed_secret_is_read_from_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    let mut figment = Figment::from(Serialized::defaults(&config));
+    for (key, _) in SECRET_SETTINGS {
+        let file = dir.path().join(key);
+        std::fs::write(&file, format!("{key}-from-file")).unwrap();
+        figment = figment.merge(Serialized::default(&format!("{key}_file"), &file));
+    }
+    config = figment.extract().unwrap();
+    let mut problems = Vec::new();
+    config.resolve_secret_files(&mut problems);
+    assert_eq!(problems, Vec::new());
+    let shown: Dict = Figment::from(Serialized::defaults(&config))
+        .extract()
+        .unwrap();
+    for (key, _) in SECRET_SETTINGS {
+        let (section, name) = key.split_once('.').unwrap();
+        let Some(Value::Dict(_, settings)) = shown.get(section) else {
+            panic!("no [{section}]");
+        };
+        assert!(
+            matches!(settings.get(name), Some(Value::String(_, masked)) if masked == "***"),
+            "{key} was not read from its file"
         );
     }
 }

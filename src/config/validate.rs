@@ -1,9 +1,10 @@
-//! Checking a parsed configuration as a whole: ranges, combinations (a public bind needs a key, a
-//! chat bot needs an allow-list) and addresses, every problem reported at once.
+//! Checking a parsed configuration as a whole: ranges, combinations (an OpenAI provider needs a
+//! key) and addresses, every problem reported at once. Each chat adapter checks its own section
+//! (a public bind needs a key, a bot needs an allow-list); its problems join the others here.
 
-use std::net::SocketAddr;
+use homelab_kit::is_http_url;
 
-use super::{AlertsConfig, Config, ConfigProblem, ProviderChoice, problem};
+use super::{AlertsConfig, Config, ConfigProblem, ProviderChoice, in_section, problem};
 
 impl AlertsConfig {
     /// Every problem with the `[alerts]` section.
@@ -159,24 +160,9 @@ impl Config {
             "must be between 16 and 32768",
         );
         check(
-            self.http.max_body_bytes >= 256,
-            "http.max_body_bytes",
-            "must be at least 256",
-        );
-        check(
-            (1..=300).contains(&self.http.shutdown_grace_secs),
-            "http.shutdown_grace_secs",
-            "must be between 1 and 300",
-        );
-        check(
             (1..=120).contains(&self.docker.timeout_secs),
             "docker.timeout_secs",
             "must be between 1 and 120",
-        );
-        check(
-            self.http.max_message_chars >= 1,
-            "http.max_message_chars",
-            "must be at least 1",
         );
         for (key, url) in [
             ("llm.base_url", &self.llm.base_url),
@@ -184,62 +170,12 @@ impl Config {
             ("llm.openai_base_url", &self.llm.openai_base_url),
         ] {
             if let Some(url) = url
-                && !(url.starts_with("http://") || url.starts_with("https://"))
+                && !is_http_url(url)
             {
                 problems.push(problem(key, "must start with http:// or https://"));
             }
         }
-        match self.http.bind.parse::<SocketAddr>() {
-            Ok(addr) => {
-                if !addr.ip().is_loopback() && self.http.keys().is_empty() && self.http.enabled {
-                    problems.push(problem(
-                        "http.bind",
-                        format!(
-                            "{addr} is reachable from other machines, so an API key is required \
-                             (API_KEY or http.api_key_file); without one, bind 127.0.0.1"
-                        ),
-                    ));
-                }
-            }
-            Err(_) => problems.push(problem(
-                "http.bind",
-                format!("`{}` is not an address like 127.0.0.1:8000", self.http.bind),
-            )),
-        }
-        let mut names = std::collections::HashSet::new();
-        for (i, named) in self.http.api_keys.iter().enumerate() {
-            if named.key.is_none() && named.key_file.is_none() {
-                // Left out, the server would run with one key fewer, or with none at all.
-                problems.push(problem(
-                    &format!("http.api_keys.{i}.key"),
-                    "needs `key` or `key_file`",
-                ));
-            }
-            if named.name.trim().is_empty() || named.name == "default" {
-                problems.push(problem(
-                    &format!("http.api_keys.{i}.name"),
-                    "needs a name other than `default` (that is API_KEY's)",
-                ));
-            } else if !names.insert(named.name.as_str()) {
-                problems.push(problem(
-                    &format!("http.api_keys.{i}.name"),
-                    format!("`{}` is used twice", named.name),
-                ));
-            }
-        }
-        for (i, origin) in self.http.allowed_origins.iter().enumerate() {
-            let valid = origin.split_once("://").is_some_and(|(scheme, authority)| {
-                matches!(scheme, "http" | "https")
-                    && !authority.is_empty()
-                    && !authority.trim_end_matches('/').contains('/')
-            });
-            if !valid {
-                problems.push(problem(
-                    &format!("http.allowed_origins.{i}"),
-                    format!("`{origin}` is not an origin like https://dash.example.org"),
-                ));
-            }
-        }
+        problems.extend(in_section("http", self.http.validate()));
         let mut docker_names = std::collections::HashSet::new();
         for (i, host) in self.docker.hosts.iter().enumerate() {
             if host.name.trim().is_empty() || !docker_names.insert(host.name.as_str()) {
@@ -263,64 +199,12 @@ impl Config {
                 "must be unix://PATH, tcp://HOST:PORT, http://… or https://…",
             ));
         }
+        // A bot that is not switched on is not checked: its section may be half filled in.
         if self.discord.enabled() {
-            let d = &self.discord;
-            if d.allowed_guilds.is_empty()
-                && d.allowed_channels.is_empty()
-                && d.allowed_users.is_empty()
-                && d.allowed_roles.is_empty()
-            {
-                problems.push(problem(
-                    "discord.allowed_users",
-                    "the Discord bot needs at least one allow-list (allowed_guilds, \
-                     allowed_channels, allowed_users or allowed_roles); it refuses to start open",
-                ));
-            }
-            for (key, ids) in [
-                ("discord.allowed_guilds", &d.allowed_guilds),
-                ("discord.allowed_channels", &d.allowed_channels),
-                ("discord.allowed_users", &d.allowed_users),
-                ("discord.allowed_roles", &d.allowed_roles),
-                ("discord.notify_channels", &d.notify_channels),
-            ] {
-                // Snowflakes are never 0; caught here so check-config finds what serve would.
-                if ids.contains(&0) {
-                    problems.push(problem(key, "contains 0, which is not a Discord ID"));
-                }
-            }
+            problems.extend(in_section("discord", self.discord.validate()));
         }
         if self.matrix.enabled() {
-            let m = &self.matrix;
-            if m.allowed_users.is_empty() && m.allowed_rooms.is_empty() {
-                problems.push(problem(
-                    "matrix.allowed_users",
-                    "the Matrix bot needs allowed_users or allowed_rooms; it refuses to start open",
-                ));
-            }
-            if m.user.is_none() {
-                problems.push(problem(
-                    "matrix.user",
-                    "MATRIX_USER is required with MATRIX_HOMESERVER",
-                ));
-            }
-            if m.password.is_none() && m.access_token.is_none() && !m.has_saved_session() {
-                problems.push(problem(
-                    "matrix.password",
-                    "MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN is required for the first login \
-                     (the store holds no saved session yet)",
-                ));
-            }
-            if let Some(url) = &m.homeserver
-                && !(url.starts_with("http://") || url.starts_with("https://"))
-            {
-                problems.push(problem(
-                    "matrix.homeserver",
-                    "must start with http:// or https://",
-                ));
-            }
-            if m.command_prefix.trim().is_empty() {
-                problems.push(problem("matrix.command_prefix", "must not be empty"));
-            }
+            problems.extend(in_section("matrix", self.matrix.validate()));
         }
         if let Some(level) = &self.log.level
             && tracing_subscriber::EnvFilter::try_new(level).is_err()

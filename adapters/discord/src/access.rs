@@ -1,5 +1,6 @@
 //! Who may talk to the bot, as a pure function of the allow-lists and where a request came from, so
 //! the rule (every configured list must admit; DMs only for listed users) is tested without Discord.
+#![cfg(feature = "sdk")]
 
 /// The configured allow-lists; an empty list is not checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

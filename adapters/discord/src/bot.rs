@@ -1,13 +1,14 @@
 //! Starting, running and stopping the bot: REST client, command registration, the gateway client
 //! with the poise framework, the notice poster, and the shutdown signal — the mini-redis
 //! `run(config, shutdown)` shape, so tests start it against a fake and stop it at will.
+#![cfg(feature = "sdk")]
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use homelab_kit::{AbortOnDrop, FORGET_IDLE_EVERY, Unit, every, split_markdown};
-use homelab_port::ChatHandler;
+use homelab_kit::{
+    AbortOnDrop, FORGET_IDLE_EVERY, Unit, Wiring, every, refuse_problems, split_markdown,
+};
 use poise::serenity_prelude as serenity;
 use serenity::{
     ApplicationId, ChannelId, CreateMessage, FullEvent, GatewayIntents, GuildId, Http, HttpBuilder,
@@ -27,24 +28,26 @@ pub(crate) const GATEWAY_GRACE: Duration = Duration::from_secs(5);
 /// after the gateway closed.
 pub(crate) const IN_FLIGHT_GRACE: Duration = Duration::from_secs(10);
 
-/// Runs the Discord bot until `shutdown` completes or the gateway fails for good.
+/// Runs the Discord bot until the wiring's `shutdown` completes or the gateway fails for good.
 ///
 /// Refuses to start without an allow-list ([`Error::NoAllowList`]) or with a setting that cannot
 /// work. Before connecting to the gateway it checks the token (by reading the application) and
 /// registers the slash commands in every allowed guild (instant), or globally when no guild is
-/// configured; either failing is an error. Texts received on `notices` are posted to every
+/// configured; either failing is an error. Texts received on the wiring's `notices` are posted to every
 /// `notify_channels` channel. Reconnects and resumes are serenity's. After the gateway has closed
 /// it waits (at most 10 s) for answers the core is still working on, so their audit entries are
 /// written before it returns and the caller flushes the audit log.
-pub async fn run(
-    config: Config,
-    handler: Arc<dyn ChatHandler>,
-    notices: Option<mpsc::Receiver<String>>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), Error> {
-    config.validate()?;
+pub async fn run(config: Config, wiring: Wiring) -> Result<(), Error> {
+    if config.is_open() {
+        return Err(Error::NoAllowList);
+    }
+    refuse_problems(config.validate(), config.rate_limit).map_err(Error::InvalidConfig)?;
+    let Wiring {
+        handler,
+        notices,
+        mut shutdown,
+    } = wiring;
     let shared = Arc::new(Shared::new(&config, handler)?);
-    let mut shutdown = Box::pin(shutdown);
 
     let http = rest_client(&config);
     let commands = commands::all();
@@ -108,7 +111,8 @@ pub async fn run(
 /// The REST client. serenity only honours a proxy base with its own rate limiter off, so a
 /// proxy (or the test fake) is trusted to rate-limit instead.
 fn rest_client(config: &Config) -> Http {
-    let builder = HttpBuilder::new(config.token.expose());
+    let token = config.token.as_ref().map_or("", |token| token.expose());
+    let builder = HttpBuilder::new(token);
     match config.rest_proxy() {
         Some(base) => builder.proxy(base).ratelimiter_disabled(true).build(),
         None => builder.build(),

@@ -1,6 +1,7 @@
 //! The slash commands: thin poise functions that turn their arguments into a [`Request`] and hand
 //! it to [`answer`], which applies the allow-lists and the rate limit, acknowledges the interaction
 //! at once and then edits in the core's answer.
+#![cfg(feature = "sdk")]
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -175,28 +176,18 @@ async fn answer(ctx: Context<'_>, request: Request) -> Result<(), CommandError> 
     let shared = ctx.data();
     let http = ctx.http();
     let place = place_of(interaction);
-    let asker = Asker {
-        user: place.user,
-        channel: place.channel,
-        display_name: Some(interaction.user.display_name().to_owned()),
-    };
+    let asker = Asker::at(&place, interaction.user.display_name());
     let inbound = inbound(&asker, request);
-
-    if !shared.access.admits(&place) {
-        tracing::info!(
-            user = place.user,
-            channel = place.channel,
-            guild = ?place.guild,
-            command = %inbound.text,
-            "Discord command from outside the allow-lists refused"
-        );
-        ephemeral(http, interaction, Rejection::Unauthorized.user_message()).await;
-        app.has_sent_initial_response.store(true, Ordering::SeqCst);
-        shared.reject(inbound, Rejection::Unauthorized).await;
-        return Ok(());
-    }
-    if let Err(retry_after_secs) = shared.check_rate(place.user) {
-        let rejection = Rejection::RateLimited { retry_after_secs };
+    if let Some(rejection) = shared.refusal(&place) {
+        if rejection == Rejection::Unauthorized {
+            tracing::info!(
+                user = place.user,
+                channel = place.channel,
+                guild = ?place.guild,
+                command = %inbound.text,
+                "Discord command from outside the allow-lists refused"
+            );
+        }
         ephemeral(http, interaction, rejection.user_message()).await;
         app.has_sent_initial_response.store(true, Ordering::SeqCst);
         shared.reject(inbound, rejection).await;

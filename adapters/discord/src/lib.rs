@@ -1,8 +1,8 @@
 //! Homelab Assistant's Discord bot: slash commands (`/ask`, `/status`, `/containers`, `/container`,
 //! `/logs`, `/disk`, `/alerts`, `/help`) and optional mention chat, over serenity + poise.
 //!
-//! The crate depends only on `homelab-port`: it turns interactions and mentions into
-//! [`homelab_port::Inbound`]s, hands them to a [`homelab_port::ChatHandler`], and sends every
+//! The crate depends only on `homelab-port` and `homelab-kit`: it turns interactions and mentions
+//! into [`homelab_port::Inbound`]s, hands them to a [`homelab_port::ChatHandler`], and sends every
 //! request it turns away itself (outside the allow-lists, over the rate limit) to
 //! [`homelab_port::ChatHandler::reject`], so every request leaves exactly one audit entry.
 //!
@@ -12,9 +12,15 @@
 //! would need more than four messages; errors show the core's safe `Display` text only; answers
 //! never ping anyone.
 //!
-//! Wiring: `run(config, handler, notices, shutdown)`; it returns once `shutdown` has completed and
-//! the gateway has closed. The binary must install a rustls `CryptoProvider` before calling it when
-//! more than one is compiled in (serenity's reqwest brings `ring`).
+//! Wiring: the binary's `[discord]` section is a [`Config`]; hand it to `run(config, wiring)` with
+//! a [`homelab_kit::Wiring`] (the core, alert notices, the stop signal); it returns once the stop
+//! signal has completed and the gateway has closed. The binary must install a rustls
+//! `CryptoProvider` before calling it when more than one is compiled in (serenity's reqwest brings
+//! `ring`).
+//!
+//! The bot is the default `sdk` feature. Without it only [`Config`] (the `[discord]` section) and
+//! [`Error`] are built, so the binary reads and checks the section either way: every other module
+//! opens with `#![cfg(feature = "sdk")]`.
 
 mod access;
 mod bot;
@@ -24,15 +30,17 @@ mod mention;
 mod split;
 mod state;
 
-use std::time::Duration;
-
+#[cfg(feature = "sdk")]
 pub use bot::run;
 
 /// How long [`run`] may take to return after the shutdown signal: the gateway's close, then the
 /// answers still in flight.
-pub const SHUTDOWN_GRACE: Duration = bot::GATEWAY_GRACE.saturating_add(bot::IN_FLIGHT_GRACE);
+#[cfg(feature = "sdk")]
+pub const SHUTDOWN_GRACE: std::time::Duration =
+    bot::GATEWAY_GRACE.saturating_add(bot::IN_FLIGHT_GRACE);
 pub use config::Config;
 pub use homelab_kit::RateLimit;
+#[cfg(feature = "sdk")]
 pub use split::{ATTACHMENT_NAME, MAX_MESSAGES, MESSAGE_LIMIT};
 
 /// A failure from serenity, boxed so that serenity's types stay out of this crate's API.

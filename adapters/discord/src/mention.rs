@@ -1,5 +1,6 @@
 //! Mention chat: a message that mentions the bot, in a place the allow-lists admit, is answered as
 //! `/ask` with a reply to that message. Off unless `respond_to_mentions` is set.
+#![cfg(feature = "sdk")]
 
 use homelab_port::{Command, Rejection};
 use poise::serenity_prelude as serenity;
@@ -27,14 +28,13 @@ pub(crate) async fn on_message(ctx: &Context, shared: &Shared, bot: UserId, mess
         None => Request::Command(Command::Help),
     };
     let place = place_of(ctx, shared, message).await;
-    let asker = Asker {
-        user: place.user,
-        channel: place.channel,
-        display_name: Some(message.author.display_name().to_owned()),
+    let inbound = inbound(&Asker::at(&place, message.author.display_name()), request);
+    let Some(rejection) = shared.refusal(&place) else {
+        let text = shared.answer(inbound).await;
+        deliver(ctx, message, &text).await;
+        return;
     };
-    let inbound = inbound(&asker, request);
-
-    if !shared.access.admits(&place) {
+    if rejection == Rejection::Unauthorized {
         // Audited, but not answered: a public "not authorized" in every channel the bot can read
         // would be noise, and a stranger's DM gets no reply at all.
         tracing::info!(
@@ -42,17 +42,16 @@ pub(crate) async fn on_message(ctx: &Context, shared: &Shared, bot: UserId, mess
             channel = place.channel,
             "Discord mention from outside the allow-lists ignored"
         );
-        shared.reject(inbound, Rejection::Unauthorized).await;
-        return;
-    }
-    if let Err(retry_after_secs) = shared.check_rate(place.user) {
-        let rejection = Rejection::RateLimited { retry_after_secs };
+    } else {
         send(ctx, message, rejection.user_message(), true).await;
-        shared.reject(inbound, rejection).await;
-        return;
     }
-    let text = shared.answer(inbound).await;
-    match split::plan(&text) {
+    shared.reject(inbound, rejection).await;
+}
+
+/// Answers `message` with `text`: in replies of Discord's message size, or as a file when it
+/// would take too many of them.
+async fn deliver(ctx: &Context, message: &Message, text: &str) {
+    match split::plan(text) {
         Delivery::Messages(chunks) => {
             for (index, chunk) in chunks.into_iter().enumerate() {
                 if !send(ctx, message, chunk, index == 0).await {

@@ -1,6 +1,7 @@
 //! Fitting an answer into Discord's 2,000-character messages: split by the kit's Markdown
 //! splitter (code blocks closed and reopened), or sent as a file when an answer would take too
 //! many messages. A pure function, so the rule is tested without Discord.
+#![cfg(feature = "sdk")]
 
 use homelab_kit::{Unit, split_markdown};
 

@@ -1,6 +1,7 @@
 //! What every command and mention shares: the core's handler, the allow-lists and the per-user rate
 //! limiter, plus the plain mapping from a Discord request to an [`Inbound`], kept free of serenity
 //! types so it is tested without Discord.
+#![cfg(feature = "sdk")]
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use homelab_kit::{Core, KeyedLimiter};
 use homelab_port::{ChatHandler, Command, Inbound, Origin, Platform, Rejection};
 
-use crate::access::AllowLists;
+use crate::access::{AllowLists, Place};
 use crate::{Config, Error};
 
 /// A request as the user made it, before it becomes an [`Inbound`].
@@ -27,6 +28,17 @@ pub(crate) struct Asker {
     pub user: u64,
     pub channel: u64,
     pub display_name: Option<String>,
+}
+
+impl Asker {
+    /// The person at `place`, shown to the core as `display_name`.
+    pub(crate) fn at(place: &Place, display_name: &str) -> Self {
+        Self {
+            user: place.user,
+            channel: place.channel,
+            display_name: Some(display_name.to_owned()),
+        }
+    }
 }
 
 /// The conversation of a channel or thread: everyone in it continues the same one, as a person
@@ -111,9 +123,14 @@ impl Shared {
         })
     }
 
-    /// Takes one request from `user`'s allowance; `Err` holds the whole seconds to wait.
-    pub(crate) fn check_rate(&self, user: u64) -> Result<(), u64> {
-        self.limiter.check(&user)
+    /// Why a request from `place` is turned away, if it is: not admitted by the allow-lists, or
+    /// over its user's rate limit (which only admitted requests spend).
+    pub(crate) fn refusal(&self, place: &Place) -> Option<Rejection> {
+        if !self.access.admits(place) {
+            return Some(Rejection::Unauthorized);
+        }
+        let retry_after_secs = self.limiter.check(&place.user).err()?;
+        Some(Rejection::RateLimited { retry_after_secs })
     }
 
     /// Forgets users whose buckets are full again.
@@ -218,7 +235,7 @@ mod tests {
     }
 
     #[test]
-    fn the_rate_limit_is_per_user_and_says_when_to_retry() {
+    fn strangers_are_refused_first_and_each_user_has_a_rate_limit() {
         struct Never;
         #[async_trait::async_trait]
         impl ChatHandler for Never {
@@ -237,7 +254,7 @@ mod tests {
             }
         }
         let config = Config {
-            allowed_users: vec![1],
+            allowed_users: vec![1, 2],
             rate_limit: crate::RateLimit {
                 requests: 2,
                 window: Duration::from_secs(60),
@@ -245,13 +262,24 @@ mod tests {
             ..Config::new("t")
         };
         let shared = Shared::new(&config, Arc::new(Never)).unwrap();
-        assert_eq!(shared.check_rate(1), Ok(()));
-        assert_eq!(shared.check_rate(1), Ok(()));
-        let retry = shared.check_rate(1).unwrap_err();
-        assert!((1..=30).contains(&retry), "{retry}");
+        let dm_from = |user| Place {
+            user,
+            channel: 7,
+            ..Place::default()
+        };
+        // A stranger is turned away before spending anything.
+        for _ in 0..3 {
+            assert_eq!(shared.refusal(&dm_from(3)), Some(Rejection::Unauthorized));
+        }
+        assert_eq!(shared.refusal(&dm_from(1)), None);
+        assert_eq!(shared.refusal(&dm_from(1)), None);
+        let Some(Rejection::RateLimited { retry_after_secs }) = shared.refusal(&dm_from(1)) else {
+            panic!("the third request is over the limit");
+        };
+        assert!((1..=30).contains(&retry_after_secs), "{retry_after_secs}");
         assert_eq!(
-            shared.check_rate(2),
-            Ok(()),
+            shared.refusal(&dm_from(2)),
+            None,
             "another user has their own allowance"
         );
     }

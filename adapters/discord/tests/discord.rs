@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::fake::{self, FakeDiscord, RestCall, Who};
 use common::{Behaviour, Recorder, SECRET_DETAIL};
 use homelab_discord::{Config, Error, RateLimit};
+use homelab_kit::Wiring;
 use homelab_port::{Command, Rejection};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
@@ -27,14 +28,10 @@ impl Bot {
     ) -> Self {
         common::trace();
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(homelab_discord::run(
-            config,
-            recorder.as_handler(),
-            notices,
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let wiring = Wiring::new(recorder.as_handler(), notices, async move {
+            let _ = stopped.await;
+        });
+        let task = tokio::spawn(homelab_discord::run(config, wiring));
         fake.wait_ready().await;
         Self { stop, task }
     }
@@ -321,7 +318,7 @@ async fn a_very_long_answer_arrives_as_a_file() {
 #[tokio::test]
 async fn errors_are_shown_plainly_without_their_detail() {
     let fake = FakeDiscord::start().await;
-    let recorder = Recorder::new(Behaviour::Fail);
+    let recorder = Recorder::new(Behaviour::Fail(common::internal_failure));
     let bot = Bot::start(&fake, common::config(&fake), &recorder, None).await;
 
     let token = fake.slash(&Who::in_guild(fake::ALLOWED_USER), "disk", status_options());
@@ -652,8 +649,8 @@ async fn without_an_allow_list_the_bot_refuses_to_start() {
         api_base: Some(fake.base_url()),
         ..Config::new(fake::TOKEN)
     };
-    let result =
-        homelab_discord::run(config, recorder.as_handler(), None, std::future::pending()).await;
+    let wiring = Wiring::new(recorder.as_handler(), None, std::future::pending());
+    let result = homelab_discord::run(config, wiring).await;
     assert!(matches!(result, Err(Error::NoAllowList)), "{result:?}");
     assert!(fake.calls().is_empty(), "nothing was sent to Discord");
     assert_eq!(fake.identifies(), 0);
@@ -664,12 +661,13 @@ async fn a_wrong_token_fails_at_start() {
     let fake = FakeDiscord::start().await;
     let recorder = Recorder::new(Behaviour::Echo);
     let config = Config {
-        token: "not-the-token".to_owned().into(),
+        token: Some("not-the-token".into()),
         ..common::config(&fake)
     };
+    let wiring = Wiring::new(recorder.as_handler(), None, std::future::pending());
     let result = tokio::time::timeout(
         Duration::from_secs(10),
-        homelab_discord::run(config, recorder.as_handler(), None, std::future::pending()),
+        homelab_discord::run(config, wiring),
     )
     .await
     .expect("run gave up in time");

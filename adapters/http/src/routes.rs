@@ -1,5 +1,6 @@
 //! The HTTP surface the old gateway's clients rely on — `POST /chat`, `GET /health`,
 //! `GET /metrics` — and the mapping of every failure to a status with a JSON `detail`.
+#![cfg(feature = "sdk")]
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};

@@ -1,6 +1,7 @@
 //! Serving the router on a listener the caller bound, until a shutdown signal, then draining
 //! in-flight requests for a bounded time — the mini-redis `run(listener, shutdown)` shape, so tests
 //! bind port 0 and stop the server at will.
+#![cfg(feature = "sdk")]
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -30,8 +31,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let local = listener.local_addr().map_err(Error::LocalAddr)?;
-    if config.api_keys.is_empty() {
-        for addr in [config.bind, local] {
+    let keys = config.keys().len();
+    if keys == 0 {
+        // A `bind` that is no address is refused with the other problems by `AppState::new`.
+        for addr in config.bind_addr().into_iter().chain([local]) {
             if !addr.ip().to_canonical().is_loopback() {
                 return Err(Error::UnauthenticatedNonLoopback { addr });
             }
@@ -48,7 +51,7 @@ pub async fn run(
     describe_metrics();
     let limiters = Arc::clone(&state.limiters);
     let _janitor = every(FORGET_IDLE_EVERY, move || limiters.forget_idle());
-    tracing::info!(%local, keys = config.api_keys.len(), "HTTP adapter listening");
+    tracing::info!(%local, keys, "HTTP adapter listening");
 
     let (signalled, on_signal) = oneshot::channel::<Instant>();
     let signal = async move {

@@ -1,15 +1,16 @@
 //! What every request handler shares: the core's handler, the keys, the rate limiters and the
 //! bookkeeping that lets `run` wait for the core to finish requests it already started.
+#![cfg(feature = "sdk")]
 
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
-use homelab_kit::{Core, KeyedLimiter, RateLimit};
+use homelab_kit::{Core, KeyedLimiter, RateLimit, Secret, refuse_problems};
 use homelab_port::ChatHandler;
 
-use crate::{ApiKey, Config, Error, MetricsRenderer};
+use crate::{Config, Error, MetricsRenderer};
 
 /// The header the old gateway read its key from.
 pub(crate) const API_KEY_HEADER: &str = "x-api-key";
@@ -24,7 +25,8 @@ pub struct AppState {
 }
 
 pub(crate) struct Shared {
-    keys: Vec<ApiKey>,
+    /// Each accepted key with its name.
+    keys: Vec<(String, Secret)>,
     pub(crate) max_body_bytes: usize,
     pub(crate) metrics: Option<MetricsRenderer>,
     pub(crate) metrics_public: bool,
@@ -35,7 +37,15 @@ pub(crate) struct Shared {
 impl fmt::Debug for AppState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AppState")
-            .field("keys", &self.inner.keys)
+            .field(
+                "keys",
+                &self
+                    .inner
+                    .keys
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
             .field("max_body_bytes", &self.inner.max_body_bytes)
             .field("metrics", &self.inner.metrics.is_some())
             .field("metrics_public", &self.inner.metrics_public)
@@ -69,16 +79,17 @@ impl Caller {
 }
 
 impl AppState {
-    /// State for [`crate::app`]; fails on a config that cannot work (zero rate, empty key).
+    /// State for [`crate::app`]; fails on a config that cannot work (zero rate, empty key),
+    /// naming every problem.
     pub fn new(
         config: &Config,
         handler: Arc<dyn ChatHandler>,
         metrics: Option<MetricsRenderer>,
     ) -> Result<Self, Error> {
-        config.validate()?;
+        refuse_problems(config.validate(), config.rate_limit).map_err(Error::InvalidConfig)?;
         Ok(Self {
             inner: Arc::new(Shared {
-                keys: config.api_keys.clone(),
+                keys: config.keys(),
                 max_body_bytes: config.max_body_bytes,
                 metrics,
                 metrics_public: config.metrics_public,
@@ -101,9 +112,9 @@ impl AppState {
         };
         let presented = presented.as_bytes();
         let mut matched = None;
-        for key in keys {
-            if key.key.matches(presented) && matched.is_none() {
-                matched = Some(key.name.clone());
+        for (name, key) in keys {
+            if key.matches(presented) && matched.is_none() {
+                matched = Some(name.clone());
             }
         }
         matched.map_or(Caller::WrongKey, Caller::Key)
@@ -144,6 +155,7 @@ impl Limiters {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ApiKey;
     use axum::http::HeaderValue;
     use homelab_port::{ChatError, Inbound, Rejection, Reply};
 
@@ -194,7 +206,7 @@ mod tests {
     #[test]
     fn callers_are_named_by_their_key() {
         let state = state(vec![
-            ApiKey::new("default", "s3cret-one"),
+            ApiKey::new("ops", "s3cret-one"),
             ApiKey::new("grafana", "s3cret-two"),
         ]);
         assert_eq!(
@@ -203,7 +215,7 @@ mod tests {
         );
         assert_eq!(
             state.caller(&with_key("s3cret-one")),
-            Caller::Key("default".into())
+            Caller::Key("ops".into())
         );
         assert_eq!(state.caller(&with_key("s3cret")), Caller::WrongKey);
         assert_eq!(state.caller(&with_key("s3cret-one ")), Caller::WrongKey);
@@ -221,9 +233,9 @@ mod tests {
 
     #[test]
     fn debug_never_shows_a_key() {
-        let state = state(vec![ApiKey::new("default", "s3cret-one")]);
+        let state = state(vec![ApiKey::new("ops", "s3cret-one")]);
         let shown = format!("{state:?}");
-        assert!(shown.contains("default"));
+        assert!(shown.contains("ops"));
         assert!(!shown.contains("s3cret-one"));
     }
 }

@@ -26,7 +26,7 @@ pub struct RateLimit {
     /// `RATE_LIMIT_REQUESTS`.
     pub requests: u32,
     /// `RATE_LIMIT_WINDOW`, in whole seconds in the config.
-    #[serde(rename = "window_secs", with = "whole_seconds")]
+    #[serde(rename = "window_secs", with = "crate::whole_seconds")]
     pub window: Duration,
 }
 
@@ -116,25 +116,6 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
 fn retry_after_secs(wait: Duration) -> u64 {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     secs.max(1)
-}
-
-mod whole_seconds {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        window: &Duration,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(window.as_secs())
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(Duration::from_secs)
-    }
 }
 
 #[cfg(test)]

@@ -108,6 +108,32 @@ pub fn resolve_secret_file(
     }
 }
 
+/// Reads every `(key, secret, <key>_file)` setting of one config section with
+/// [`resolve_secret_file`], collecting every problem rather than stopping at the first. Each
+/// section lists its secrets here, so the binary's config reads them all the same way.
+pub fn resolve_secret_files<'a>(
+    slots: impl IntoIterator<Item = (String, &'a mut Option<Secret>, Option<&'a Path>)>,
+) -> Vec<ConfigProblem> {
+    slots
+        .into_iter()
+        .filter_map(|(key, value, file)| resolve_secret_file(&key, value, file).err())
+        .collect()
+}
+
+/// Reads the `*_file` companions of a config section's secrets with [`resolve_secret_files`]:
+/// `read_secret_files!(section; password: password_file, token: token_file)`. Each secret is
+/// named once, and its config key is its field's name, so the two cannot drift apart.
+#[macro_export]
+macro_rules! read_secret_files {
+    ($section:expr; $($secret:ident: $file:ident),+ $(,)?) => {
+        $crate::resolve_secret_files([$((
+            stringify!($secret).to_owned(),
+            &mut $section.$secret,
+            $section.$file.as_deref(),
+        )),+])
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! Who may ask, and where: the allow-lists (combined with AND), kept apart from the Matrix plumbing
 //! so the rule is unit-tested on plain strings. How often is the kit's per-user rate limiter.
+#![cfg(feature = "sdk")]
 
 use std::collections::HashSet;
 

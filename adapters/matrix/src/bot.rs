@@ -3,6 +3,7 @@
 //!
 //! Event handlers only decide and spawn: matrix-sdk awaits them inside the sync loop, so an answer
 //! that waits on an LLM must not run there or every room would stall behind it.
+#![cfg(feature = "sdk")]
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -10,7 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use homelab_kit::{
-    AbortOnDrop, Core, FORGET_IDLE_EVERY, KeyedLimiter, Unit, every, split_markdown,
+    AbortOnDrop, Core, FORGET_IDLE_EVERY, KeyedLimiter, Unit, Wiring, every, refuse_problems,
+    split_markdown,
 };
 use homelab_port::{ChatHandler, Command, Inbound, Origin, Platform, Rejection};
 use matrix_sdk::config::SyncSettings;
@@ -44,14 +46,17 @@ const TYPING_REFRESH: Duration = Duration::from_secs(3);
 ///
 /// Returns an error when the config cannot work, the login fails, or the homeserver revokes the
 /// session; passing network errors are retried.
-pub async fn run(
-    config: Config,
-    handler: Arc<dyn ChatHandler>,
-    notices: Option<mpsc::Receiver<String>>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), Error> {
-    config.validate()?;
-    tokio::pin!(shutdown);
+pub async fn run(mut config: Config, wiring: Wiring) -> Result<(), Error> {
+    // Fixed once: the session and the stores must stay where this run found them.
+    config.store_path = config.effective_store_path();
+    let mut problems = config.validate();
+    problems.extend(config.id_problems());
+    refuse_problems(problems, config.rate_limit).map_err(Error::InvalidConfig)?;
+    let Wiring {
+        handler,
+        notices,
+        mut shutdown,
+    } = wiring;
     // matrix-sdk retries an unreachable homeserver without end; a stop must not wait for it.
     let Started {
         client,
@@ -101,7 +106,7 @@ pub async fn run(
         () = &mut shutdown => Ok(()),
         result = sync => match result {
             Err(err) if is_revoked(&err) => Err(Error::SessionRevoked {
-                path: config.store_path.display().to_string(),
+                path: config.store().display().to_string(),
             }),
             Err(err) => Err(Error::matrix("sync", err)),
             Ok(()) => Ok(()),
@@ -140,7 +145,7 @@ async fn start(config: &Config, handler: Arc<dyn ChatHandler>) -> Result<Started
         .map_err(|err| {
             if is_revoked(&err) {
                 Error::SessionRevoked {
-                    path: config.store_path.display().to_string(),
+                    path: config.store().display().to_string(),
                 }
             } else {
                 Error::matrix("first sync", err)
@@ -209,7 +214,7 @@ async fn resolve_rooms(client: &Client, rooms: &[String]) -> Vec<OwnedRoomId> {
     let mut ids = Vec::new();
     for room in rooms {
         let Ok(parsed) = RoomOrAliasId::parse(room.as_str()) else {
-            continue; // rejected by Config::validate already
+            continue; // refused by `run` already
         };
         match OwnedRoomId::try_from(parsed.clone()) {
             Ok(id) => ids.push(id),

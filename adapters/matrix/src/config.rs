@@ -1,116 +1,197 @@
-//! The adapter's own configuration as plain values, so this crate needs no config framework and the
-//! binary converts its root `[matrix]` section into it in one place.
+//! The `[matrix]` section, owned here: the settings as the config file and the environment spell
+//! them, their defaults, their `*_file` secrets and their checks. The binary embeds this type in
+//! its own config and hands it to [`crate::run`] as it is; it compiles without the `sdk` feature,
+//! so the binary reads and checks the section even when the bot itself is not built in.
 
-use std::fmt;
 use std::path::PathBuf;
 
-use homelab_kit::{RateLimit, Secret};
+use homelab_kit::{ConfigProblem, RateLimit, Secret, is_http_url};
+use serde::{Deserialize, Serialize};
 
-use crate::Error;
+/// The file under the store directory that holds the session (device and access token).
+pub(crate) const SESSION_FILE: &str = "session.json";
 
-/// How the Matrix bot logs in, where it keeps its keys, and whom it answers.
-#[derive(Clone)]
+/// How the Matrix bot logs in, where it keeps its keys, and whom it answers. On when a homeserver
+/// is set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Homeserver base URL, e.g. `https://matrix.example.org`.
-    pub homeserver: String,
-    /// The bot's MXID (`@assistant:example.org`) or its localpart.
-    pub user: String,
+    /// `MATRIX_HOMESERVER`, e.g. `https://matrix.example.org`.
+    pub homeserver: Option<String>,
+    /// `MATRIX_USER`: the bot's MXID (`@assistant:example.org`) or its localpart.
+    pub user: Option<String>,
     /// Used for the first login; later starts restore the stored session instead.
     pub password: Option<Secret>,
+    pub password_file: Option<PathBuf>,
     /// An existing access token (and its device), instead of a password.
     pub access_token: Option<Secret>,
+    pub access_token_file: Option<PathBuf>,
     /// Display name of the device a password login creates.
     pub device_name: String,
-    /// Directory of `session.json` and the sqlite state and crypto stores.
-    pub store_path: PathBuf,
+    /// Directory of `session.json` and the sqlite state and crypto stores; unset =
+    /// `$XDG_STATE_HOME/homelab-assistant/matrix`.
+    pub store_path: Option<PathBuf>,
     /// Encrypts the sqlite stores at rest; the same passphrase is needed on every start.
     pub store_passphrase: Option<Secret>,
-    /// MXIDs that may ask; empty = not checked. AND-combined with `allowed_rooms`.
+    pub store_passphrase_file: Option<PathBuf>,
+    /// MXIDs that may ask; empty = not checked. AND-combined with `allowed_rooms`; at least one
+    /// of the two must be set.
     pub allowed_users: Vec<String>,
     /// Room IDs (`!abc:example.org`) or aliases (`#ops:example.org`) where the bot answers;
     /// empty = not checked.
     pub allowed_rooms: Vec<String>,
     /// Prefix of direct commands, `!` for `!status`.
     pub command_prefix: String,
-    /// Per-user request allowance.
-    pub rate_limit: RateLimit,
     /// Room IDs or aliases that alert texts from the `notices` channel are posted to.
     pub notify_rooms: Vec<String>,
+    /// Per-user request allowance. Not a key of this section: the binary copies its
+    /// `[rate_limit]`, one allowance on every platform.
+    #[serde(skip)]
+    pub rate_limit: RateLimit,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
-            homeserver: String::new(),
-            user: String::new(),
+            homeserver: None,
+            user: None,
             password: None,
+            password_file: None,
             access_token: None,
+            access_token_file: None,
             device_name: "Homelab Assistant".to_owned(),
-            store_path: PathBuf::from("matrix-store"),
+            store_path: None,
             store_passphrase: None,
+            store_passphrase_file: None,
             allowed_users: Vec::new(),
             allowed_rooms: Vec::new(),
             command_prefix: "!".to_owned(),
-            rate_limit: RateLimit::default(),
             notify_rooms: Vec::new(),
+            rate_limit: RateLimit::default(),
         }
-    }
-}
-
-// Hand-written so that a `{:?}` of the config can never print a secret, even if `secrecy`'s own
-// redaction changed.
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("homeserver", &self.homeserver)
-            .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
-            .field(
-                "access_token",
-                &self.access_token.as_ref().map(|_| "[redacted]"),
-            )
-            .field("device_name", &self.device_name)
-            .field("store_path", &self.store_path)
-            .field(
-                "store_passphrase",
-                &self.store_passphrase.as_ref().map(|_| "[redacted]"),
-            )
-            .field("allowed_users", &self.allowed_users)
-            .field("allowed_rooms", &self.allowed_rooms)
-            .field("command_prefix", &self.command_prefix)
-            .field("rate_limit", &self.rate_limit)
-            .field("notify_rooms", &self.notify_rooms)
-            .finish()
     }
 }
 
 impl Config {
-    /// Rejects settings that would make the bot misbehave rather than fail at start; every
-    /// problem is reported, not just the first. Whether a stored session can stand in for missing
-    /// credentials is decided at login, when the store has been looked at.
-    pub(crate) fn validate(&self) -> Result<(), Error> {
+    /// Whether `serve` starts the bot.
+    pub fn enabled(&self) -> bool {
+        self.homeserver.is_some()
+    }
+
+    /// `store_path`, else `$XDG_STATE_HOME/homelab-assistant/matrix`, else under
+    /// `$HOME/.local/state`; `None` only when none of them is set.
+    pub fn effective_store_path(&self) -> Option<PathBuf> {
+        if let Some(path) = &self.store_path {
+            return Some(path.clone());
+        }
+        std::env::var_os("XDG_STATE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+            .map(|state| state.join("homelab-assistant/matrix"))
+    }
+
+    /// Whether an earlier start saved a session that later starts restore without credentials.
+    fn has_saved_session(&self) -> bool {
+        self.effective_store_path()
+            .is_some_and(|store| store.join(SESSION_FILE).is_file())
+    }
+
+    /// Reads `password_file`, `access_token_file` and `store_passphrase_file`.
+    pub fn read_secret_files(&mut self) -> Vec<ConfigProblem> {
+        homelab_kit::read_secret_files!(self;
+            password: password_file,
+            access_token: access_token_file,
+            store_passphrase: store_passphrase_file,
+        )
+    }
+
+    /// Every problem with the section (keys relative to it), reported together: fails closed
+    /// without an allow-list. Whether the IDs in the lists are well-formed Matrix IDs is checked
+    /// by [`crate::run`], with matrix-sdk's parsers; the shared `rate_limit` is the binary's.
+    pub fn validate(&self) -> Vec<ConfigProblem> {
         let mut problems = Vec::new();
-        if self.homeserver.trim().is_empty() {
-            problems.push("homeserver is not set".to_owned());
-        } else if !(self.homeserver.starts_with("https://")
-            || self.homeserver.starts_with("http://"))
-        {
-            problems.push("homeserver must be an http:// or https:// URL".to_owned());
-        }
-        if self.user.trim().is_empty() {
-            problems.push("user is not set".to_owned());
-        }
         if self.allowed_users.is_empty() && self.allowed_rooms.is_empty() {
-            problems.push(
-                "neither allowed_users nor allowed_rooms is set; the bot would answer anyone, \
-                 so it does not start"
-                    .to_owned(),
-            );
+            problems.push(ConfigProblem::new(
+                "allowed_users",
+                "the Matrix bot needs allowed_users or allowed_rooms; it refuses to start open",
+            ));
         }
+        if self
+            .user
+            .as_deref()
+            .is_none_or(|user| user.trim().is_empty())
+        {
+            problems.push(ConfigProblem::new(
+                "user",
+                "MATRIX_USER is required with MATRIX_HOMESERVER",
+            ));
+        }
+        if self.password.is_none() && self.access_token.is_none() && !self.has_saved_session() {
+            problems.push(ConfigProblem::new(
+                "password",
+                "MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN is required for the first login \
+                 (the store holds no saved session yet)",
+            ));
+        }
+        match &self.homeserver {
+            None => problems.push(ConfigProblem::new("homeserver", "is not set")),
+            Some(url) if !is_http_url(url) => problems.push(ConfigProblem::new(
+                "homeserver",
+                "must start with http:// or https://",
+            )),
+            Some(_) => {}
+        }
+        if self.command_prefix.trim().is_empty() {
+            problems.push(ConfigProblem::new("command_prefix", "must not be empty"));
+        } else if self.command_prefix.chars().any(char::is_whitespace) {
+            problems.push(ConfigProblem::new(
+                "command_prefix",
+                "must not contain whitespace",
+            ));
+        }
+        if self
+            .effective_store_path()
+            .is_none_or(|path| path.as_os_str().is_empty())
+        {
+            problems.push(ConfigProblem::new(
+                "store_path",
+                "must be set: there is no HOME or XDG_STATE_HOME to default from",
+            ));
+        }
+        problems
+    }
+
+    /// The homeserver URL of a validated config.
+    #[cfg(feature = "sdk")]
+    pub(crate) fn homeserver_url(&self) -> &str {
+        self.homeserver.as_deref().unwrap_or_default()
+    }
+
+    /// The bot's user of a validated config.
+    #[cfg(feature = "sdk")]
+    pub(crate) fn user_name(&self) -> &str {
+        self.user.as_deref().unwrap_or_default()
+    }
+
+    /// The store directory of a validated config, fixed by [`crate::run`] at its start.
+    #[cfg(feature = "sdk")]
+    pub(crate) fn store(&self) -> &std::path::Path {
+        self.store_path
+            .as_deref()
+            .unwrap_or(std::path::Path::new(""))
+    }
+
+    /// Problems with the IDs in the room and user lists, found with matrix-sdk's own parsers.
+    #[cfg(feature = "sdk")]
+    pub(crate) fn id_problems(&self) -> Vec<ConfigProblem> {
+        use matrix_sdk::ruma::{RoomOrAliasId, UserId};
+        let mut problems = Vec::new();
         for user in &self.allowed_users {
-            if matrix_sdk::ruma::UserId::parse(user.as_str()).is_err() {
-                problems.push(format!(
-                    "allowed_users: `{user}` is not a Matrix user ID like @name:server"
+            if UserId::parse(user.as_str()).is_err() {
+                problems.push(ConfigProblem::new(
+                    "allowed_users",
+                    format!("`{user}` is not a Matrix user ID like @name:server"),
                 ));
             }
         }
@@ -119,45 +200,28 @@ impl Config {
             ("notify_rooms", &self.notify_rooms),
         ] {
             for room in rooms {
-                if matrix_sdk::ruma::RoomOrAliasId::parse(room.as_str()).is_err() {
-                    problems.push(format!(
-                        "{key}: `{room}` is not a room ID (!id:server) or alias (#name:server)"
+                if RoomOrAliasId::parse(room.as_str()).is_err() {
+                    problems.push(ConfigProblem::new(
+                        key,
+                        format!("`{room}` is not a room ID (!id:server) or alias (#name:server)"),
                     ));
                 }
             }
         }
-        if self.command_prefix.trim().is_empty() {
-            problems.push("command_prefix must not be empty".to_owned());
-        } else if self.command_prefix.chars().any(char::is_whitespace) {
-            problems.push("command_prefix must not contain whitespace".to_owned());
-        }
-        problems.extend(
-            self.rate_limit
-                .problems("rate_limit")
-                .iter()
-                .map(ToString::to_string),
-        );
-        if self.store_path.as_os_str().is_empty() {
-            problems.push("store_path is not set".to_owned());
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::InvalidConfig(problems.join("; ")))
-        }
+        problems
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn valid() -> Config {
         Config {
-            homeserver: "http://127.0.0.1:8008".into(),
-            user: "@bot:localhost".into(),
+            homeserver: Some("http://127.0.0.1:8008".into()),
+            user: Some("@bot:localhost".into()),
             password: Some(Secret::from("pw")),
+            store_path: Some("store".into()),
             allowed_users: vec!["@me:localhost".into()],
             ..Config::default()
         }
@@ -165,7 +229,7 @@ mod tests {
 
     #[test]
     fn a_complete_config_is_valid() {
-        valid().validate().unwrap();
+        assert_eq!(valid().validate(), Vec::new());
     }
 
     #[test]
@@ -175,11 +239,9 @@ mod tests {
             allowed_rooms: Vec::new(),
             ..valid()
         };
-        let err = config.validate().unwrap_err().to_string();
-        assert!(
-            err.contains("neither allowed_users nor allowed_rooms"),
-            "{err}"
-        );
+        let problems = config.validate();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("refuses to start open"));
     }
 
     #[test]
@@ -189,33 +251,66 @@ mod tests {
             allowed_rooms: vec!["#ops:localhost".into(), "!abc:localhost".into()],
             ..valid()
         };
-        config.validate().unwrap();
+        assert_eq!(config.validate(), Vec::new());
     }
 
     #[test]
     fn every_problem_is_reported_at_once() {
         let config = Config {
-            homeserver: "matrix.example.org".into(),
-            allowed_users: vec!["me".into()],
-            allowed_rooms: vec!["ops".into()],
-            command_prefix: String::new(),
-            rate_limit: RateLimit {
-                requests: 0,
-                window: Duration::ZERO,
-            },
+            homeserver: Some("matrix.example.org".into()),
+            user: None,
+            command_prefix: "! ".into(),
             ..valid()
         };
-        let err = config.validate().unwrap_err().to_string();
-        for expected in [
-            "http:// or https://",
-            "allowed_users: `me`",
-            "allowed_rooms: `ops`",
-            "command_prefix",
-            "rate_limit.requests",
-            "rate_limit.window",
-        ] {
-            assert!(err.contains(expected), "{expected} missing from {err}");
-        }
+        let problems: Vec<String> = config.validate().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            problems,
+            [
+                "user: MATRIX_USER is required with MATRIX_HOMESERVER",
+                "homeserver: must start with http:// or https://",
+                "command_prefix: must not contain whitespace",
+            ]
+        );
+    }
+
+    #[test]
+    fn secrets_are_read_from_their_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("password");
+        std::fs::write(&file, "from-file\n").unwrap();
+        let mut config = Config {
+            password: None,
+            password_file: Some(file),
+            store_passphrase_file: Some(dir.path().join("missing")),
+            ..valid()
+        };
+        let problems = config.read_secret_files();
+        assert_eq!(config.password.unwrap().expose(), "from-file");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].key, "store_passphrase_file");
+    }
+
+    #[cfg(feature = "sdk")]
+    #[test]
+    fn ids_are_checked_with_the_sdk() {
+        let config = Config {
+            allowed_users: vec!["me".into(), "@me:localhost".into()],
+            allowed_rooms: vec!["ops".into()],
+            notify_rooms: vec!["#ops:localhost".into()],
+            ..valid()
+        };
+        let problems: Vec<String> = config
+            .id_problems()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                "allowed_users: `me` is not a Matrix user ID like @name:server",
+                "allowed_rooms: `ops` is not a room ID (!id:server) or alias (#name:server)",
+            ]
+        );
     }
 
     #[test]

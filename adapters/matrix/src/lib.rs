@@ -1,21 +1,25 @@
 //! Homelab Assistant's Matrix bot: answers questions and `!commands` in allowed rooms and in DMs
 //! with allowed users, including end-to-end encrypted rooms, over matrix-sdk.
 //!
-//! The crate depends only on `homelab-port`: it turns room messages into
+//! The crate depends only on `homelab-port` and `homelab-kit`: it turns room messages into
 //! [`homelab_port::Inbound`]s, hands them to a [`homelab_port::ChatHandler`], and sends every
-//! request it turns away itself (not on the allow-lists, over the rate limit, a misused command)
-//! to [`homelab_port::ChatHandler::reject`], so every request that addresses the bot leaves
-//! exactly one audit entry.
+//! request it turns away itself (not on the allow-lists, over the rate limit, a misused command) to
+//! [`homelab_port::ChatHandler::reject`], so every request that addresses the bot leaves exactly
+//! one audit entry.
 //!
-//! Wiring: convert the root `[matrix]` section into a [`Config`], then
-//! `run(config, handler, notices, shutdown)`; it returns once `shutdown` has completed and
-//! in-flight answers have finished (or [`SHUTDOWN_GRACE`] ran out). matrix-sdk uses rustls with
-//! aws-lc-rs: a binary that also links rustls with ring must install a process-wide
-//! `CryptoProvider` before calling [`run`].
+//! Wiring: the binary's `[matrix]` section is a [`Config`]; hand it to `run(config, wiring)` with a
+//! [`homelab_kit::Wiring`] (the core, alert notices, the stop signal); it returns once the stop
+//! signal has completed and in-flight answers have finished (or [`SHUTDOWN_GRACE`] ran out).
+//! matrix-sdk uses rustls with aws-lc-rs: a binary that also links rustls with ring must install a
+//! process-wide `CryptoProvider` before calling [`run`].
 //!
 //! Persistence: `store_path` holds `session.json` (user, device and access token, mode 0600)
 //! and matrix-sdk's sqlite state and crypto stores, encrypted with `store_passphrase` when one is
 //! set. A restart restores that session and device (and its keys) instead of logging in again.
+//!
+//! The bot is the default `sdk` feature. Without it only [`Config`] (the `[matrix]` section) and
+//! [`Error`] are built, so the binary reads and checks the section either way: every other module
+//! opens with `#![cfg(feature = "sdk")]`.
 
 mod access;
 mod bot;
@@ -23,14 +27,14 @@ mod config;
 mod parse;
 mod session;
 
-use std::time::Duration;
-
+#[cfg(feature = "sdk")]
 pub use bot::run;
 pub use config::Config;
 pub use homelab_kit::RateLimit;
 
 /// How long in-flight answers may take to be sent after the shutdown signal.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+#[cfg(feature = "sdk")]
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Why the bot could not start or keep running. Messages name what to fix and never contain a
 /// secret.
@@ -63,6 +67,7 @@ pub enum Error {
     },
 }
 
+#[cfg(feature = "sdk")]
 impl Error {
     fn matrix(context: &'static str, source: impl Into<matrix_sdk::Error>) -> Self {
         Error::Matrix {

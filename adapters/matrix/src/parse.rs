@@ -1,5 +1,6 @@
 //! Deciding whether a room message is meant for the bot and what it asks, as plain string
 //! functions, so every trigger rule is unit-tested without a homeserver.
+#![cfg(feature = "sdk")]
 
 use homelab_port::Command;
 

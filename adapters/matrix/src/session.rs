@@ -1,6 +1,7 @@
 //! Logging in once and restoring that session on every later start, so the bot keeps one device
 //! and its encryption keys: a new device per restart would break decryption of earlier room keys
 //! and clutter the account's device list.
+#![cfg(feature = "sdk")]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,10 +15,8 @@ use matrix_sdk::{Client, SessionMeta, SessionTokens};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
+use crate::config::SESSION_FILE;
 use crate::{Config, Error};
-
-/// The file under `store_path` that holds the session.
-pub(crate) const SESSION_FILE: &str = "session.json";
 
 /// What `session.json` holds. The homeserver is kept so that a store is never reused against
 /// another server by accident.
@@ -28,12 +27,12 @@ struct StoredSession {
     session: MatrixSession,
 }
 
-/// A logged-in client whose stores live under `config.store_path`.
+/// A logged-in client whose stores live under `config.store()`.
 pub(crate) async fn connect(config: &Config) -> Result<Client, Error> {
-    let store = &config.store_path;
+    let store = config.store();
     create_private_dir(store)?;
     let client = Client::builder()
-        .homeserver_url(&config.homeserver)
+        .homeserver_url(config.homeserver_url())
         .sqlite_store(
             store,
             config
@@ -69,7 +68,7 @@ pub(crate) async fn connect(config: &Config) -> Result<Client, Error> {
     } else if let Some(password) = &config.password {
         client
             .matrix_auth()
-            .login_username(&config.user, password.expose())
+            .login_username(config.user_name(), password.expose())
             .initial_device_display_name(&config.device_name)
             .send()
             .await
@@ -95,20 +94,20 @@ async fn restore(
     stored: StoredSession,
     session_path: &Path,
 ) -> Result<(), Error> {
-    if !same_user(&config.user, stored.session.meta.user_id.as_str()) {
+    if !same_user(config.user_name(), stored.session.meta.user_id.as_str()) {
         return Err(Error::InvalidConfig(format!(
             "{} belongs to {}, not to the configured user {}",
             session_path.display(),
             stored.session.meta.user_id,
-            config.user
+            config.user_name()
         )));
     }
-    if stored.homeserver.trim_end_matches('/') != config.homeserver.trim_end_matches('/') {
+    let homeserver = config.homeserver_url();
+    if stored.homeserver.trim_end_matches('/') != homeserver.trim_end_matches('/') {
         return Err(Error::InvalidConfig(format!(
-            "{} was made for {}, not for the configured homeserver {}",
+            "{} was made for {}, not for the configured homeserver {homeserver}",
             session_path.display(),
             stored.homeserver,
-            config.homeserver
         )));
     }
     client
@@ -136,7 +135,7 @@ async fn restore(
             ) =>
         {
             Err(Error::SessionRevoked {
-                path: config.store_path.display().to_string(),
+                path: config.store().display().to_string(),
             })
         }
         Err(err) => Err(Error::matrix("checking the stored session", err)),
@@ -158,7 +157,7 @@ async fn session_for_token(
     }
     let url = format!(
         "{}/_matrix/client/v3/account/whoami",
-        config.homeserver.trim_end_matches('/')
+        config.homeserver_url().trim_end_matches('/')
     );
     let response = client
         .http_client()
@@ -187,10 +186,10 @@ async fn session_for_token(
             "the homeserver's whoami answer names no user".to_owned(),
         ));
     };
-    if !same_user(&config.user, &user_id) {
+    if !same_user(config.user_name(), &user_id) {
         return Err(Error::InvalidConfig(format!(
             "the access token belongs to {user_id}, not to the configured user {}",
-            config.user
+            config.user_name()
         )));
     }
     let device_id = device_id.ok_or_else(|| {
@@ -258,7 +257,7 @@ fn save_session(client: &Client, config: &Config, path: &Path) -> Result<(), Err
         ));
     };
     let stored = StoredSession {
-        homeserver: config.homeserver.clone(),
+        homeserver: config.homeserver_url().to_owned(),
         session,
     };
     let json = serde_json::to_vec_pretty(&stored).map_err(|err| Error::Store {

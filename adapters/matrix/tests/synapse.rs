@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{BotAccount, Human, RunningBot, fixture, register, unique, wait_joined};
+use common::{BotAccount, BotConfig, Human, RunningBot, fixture, register, unique, wait_joined};
 use homelab_port::{Command, Platform, Rejection};
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::room::message::{
@@ -476,10 +476,10 @@ async fn a_stop_is_honoured_while_the_homeserver_does_not_answer() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let store = tempfile::tempdir().unwrap();
     let config = homelab_matrix::Config {
-        homeserver: format!("http://{}", silent.local_addr().unwrap()),
-        user: "bot".into(),
+        homeserver: Some(format!("http://{}", silent.local_addr().unwrap())),
+        user: Some("bot".into()),
         password: Some("pw".to_owned().into()),
-        store_path: store.path().join("matrix"),
+        store_path: Some(store.path().join("matrix")),
         allowed_users: vec!["@me:localhost".into()],
         ..homelab_matrix::Config::default()
     };
@@ -497,10 +497,10 @@ async fn a_stop_is_honoured_while_the_homeserver_does_not_answer() {
 async fn without_any_allow_list_the_bot_does_not_start() {
     // No homeserver is contacted: validation fails first.
     let config = homelab_matrix::Config {
-        homeserver: "http://127.0.0.1:9".into(),
-        user: "bot".into(),
+        homeserver: Some("http://127.0.0.1:9".into()),
+        user: Some("bot".into()),
         password: Some("pw".to_owned().into()),
-        store_path: std::env::temp_dir().join(unique("never-created")),
+        store_path: Some(std::env::temp_dir().join(unique("never-created"))),
         ..homelab_matrix::Config::default()
     };
     let running = RunningBot::start(config.clone());
@@ -509,5 +509,5 @@ async fn without_any_allow_list_the_bot_does_not_start() {
         matches!(err, homelab_matrix::Error::InvalidConfig(_)),
         "{err}"
     );
-    assert!(!config.store_path.exists());
+    assert!(!config.store_path.unwrap().exists());
 }

@@ -34,6 +34,8 @@ pub const DEFAULT_NAME: &str = "local";
 pub const MAX_STREAM_BYTES: usize = 4 << 20;
 /// Upper bound on events read in one request.
 pub const MAX_EVENTS: usize = 5_000;
+/// Most requests in flight to one engine at once (inspect and stats fan-outs).
+pub const FAN_OUT: usize = 16;
 
 /// Why a read from an engine failed. Messages name the engine and address, never credentials.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -387,6 +389,33 @@ impl DockerClient {
             docker.inspect_container(id, None::<InspectContainerOptions>)
         })
         .await
+    }
+
+    /// `GET /containers/{id}/json` for each of `summaries`, [`FAN_OUT`] at a time, in their
+    /// order; containers removed meanwhile are left out. The tools and the alert rules both read
+    /// containers this way.
+    pub async fn inspect_all(
+        &self,
+        summaries: Vec<ContainerSummary>,
+    ) -> Result<Vec<(ContainerSummary, ContainerInspectResponse)>, DockerError> {
+        let results: Vec<_> = futures::stream::iter(summaries)
+            .map(|summary| async move {
+                let id = summary.id.clone().unwrap_or_default();
+                let inspected = self.inspect_container(&id).await;
+                (summary, inspected)
+            })
+            .buffered(FAN_OUT)
+            .collect()
+            .await;
+        let mut out = Vec::with_capacity(results.len());
+        for (summary, inspected) in results {
+            match inspected {
+                Ok(inspect) => out.push((summary, inspect)),
+                Err(DockerError::NoSuchContainer(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(out)
     }
 
     /// `GET /containers/{id}/stats?stream=false&one-shot=true`: one sample, at once (without

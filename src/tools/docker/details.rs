@@ -6,8 +6,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bollard::models::ContainerInspectResponse;
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{DockerHosts, clock, parse_time, rfc3339, secs_since};
@@ -15,15 +13,12 @@ use crate::tools::format::duration_secs;
 use crate::tools::redact::redact_secrets;
 use crate::tools::{ToolError, ToolOutput, TypedTool, names};
 
-/// Arguments naming one container.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ContainerArguments {
-    /// Container name (exact, a unique prefix or part of it) or ID prefix.
-    pub name: String,
-    /// Docker engine name from the configuration; default: every configured engine.
-    #[serde(default)]
-    pub host: Option<String>,
+docker_arguments! {
+    /// Arguments naming one container.
+    pub struct ContainerArguments {
+        /// Container name (exact, a unique prefix or part of it) or ID prefix.
+        pub name: String,
+    }
 }
 
 /// One container in depth, without its environment.

@@ -7,13 +7,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::event_summary::{Event, StateEvidence, Summary, summarize};
-use super::list::{Row, inspect_all};
-use super::{DockerHosts, clock, rfc3339, split, summary_name, unavailable};
+use super::list::Row;
+use super::{DockerHosts, clock, rfc3339, split, summary_name};
 use super::{note_failures, parse_since};
 use crate::tools::{ToolError, ToolOutput, TypedTool, names};
 
@@ -25,19 +23,16 @@ const LISTED_EVENTS: usize = 50;
 /// The actions that say something went wrong, or might have.
 const TROUBLE_ACTIONS: &[&str] = &["die", "oom", "kill", "restart", "health_status"];
 
-/// Arguments of `docker_events`.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EventsArguments {
-    /// How far back, e.g. "1h", "24h" (default), "7d"; at most 31 days.
+docker_arguments! {
+    /// Arguments of `docker_events`.
+    #[derive(Default)]
     #[serde(default)]
-    pub since: Option<String>,
-    /// Only this container (name, prefix or part of it).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Docker engine name from the configuration; default: every configured engine.
-    #[serde(default)]
-    pub host: Option<String>,
+    pub struct EventsArguments {
+        /// How far back, e.g. "1h", "24h" (default), "7d"; at most 31 days.
+        pub since: Option<String>,
+        /// Only this container (name, prefix or part of it).
+        pub name: Option<String>,
+    }
 }
 
 /// Crashes, OOM kills, kills, restarts and health changes within a window.
@@ -97,7 +92,7 @@ impl TypedTool for DockerEvents {
         // minutes), so the containers' own state is read as well: exit codes, OOM kills,
         // restart counts and health outlive the event buffer.
         let (answers, states) = futures::join!(
-            self.0.each(host.as_deref(), |client| {
+            self.0.answered(host.as_deref(), |client| {
                 let filters = filters.clone();
                 async move { client.events(since, until, filters).await }
             }),
@@ -109,15 +104,12 @@ impl TypedTool for DockerEvents {
                         .into_iter()
                         .filter(|c| container.as_ref().is_none_or(|n| summary_name(c) == *n))
                         .collect();
-                    inspect_all(&client, wanted).await
+                    client.inspect_all(wanted).await
                 }
             }),
         );
-        let (answers, failures) = split(answers?);
+        let (answers, failures) = answers?;
         let (states, _) = split(states?);
-        if answers.is_empty() {
-            return Err(unavailable(failures));
-        }
         let since_time = DateTime::from_timestamp(since, 0).unwrap_or_default();
         let several = self.0.several();
         let mut truncated = false;

@@ -4,21 +4,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::json;
 
+use super::DockerHosts;
 use super::note_failures;
-use super::{DockerHosts, split, unavailable};
 use crate::tools::{ToolError, ToolOutput, TypedTool, names};
 
-/// Arguments of `docker_info`.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InfoArguments {
-    /// Docker engine name from the configuration; default: every configured engine.
-    #[serde(default)]
-    pub host: Option<String>,
+docker_arguments! {
+    /// Arguments of `docker_info`.
+    #[derive(Default)]
+    pub struct InfoArguments {}
 }
 
 /// The engine itself.
@@ -34,9 +29,9 @@ impl TypedTool for DockerInfo {
          unhealthy ones) and of images."
     }
     async fn run(&self, args: InfoArguments) -> Result<ToolOutput, ToolError> {
-        let answers = self
+        let (answers, failures) = self
             .0
-            .each(args.host.as_deref(), |client| async move {
+            .answered(args.host.as_deref(), |client| async move {
                 let (info, version, listed) = futures::join!(
                     client.info(),
                     client.version(),
@@ -45,10 +40,6 @@ impl TypedTool for DockerInfo {
                 Ok((info?, version?, listed?))
             })
             .await?;
-        let (answers, failures) = split(answers);
-        if answers.is_empty() {
-            return Err(unavailable(failures));
-        }
         let mut text = String::new();
         let mut engines = Vec::new();
         for (client, (info, version, listed)) in answers {

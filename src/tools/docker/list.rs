@@ -6,15 +6,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bollard::models::{ContainerInspectResponse, ContainerSummary};
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
-use futures::stream;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::client::{DockerClient, DockerError};
-use super::{DockerHosts, parse_time, rfc3339, secs_since, split, summary_name, unavailable};
-use super::{FAN_OUT, health_status, note_failures};
+use super::{DockerHosts, parse_time, rfc3339, secs_since, summary_name};
+use super::{health_status, note_failures};
 use crate::tools::format::duration_secs;
 use crate::tools::{ToolError, ToolOutput, TypedTool, names};
 
@@ -60,22 +57,18 @@ impl StateFilter {
     }
 }
 
-/// Arguments of `list_containers`.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ListArguments {
-    /// Include containers in every state, not only running ones (default false).
+docker_arguments! {
+    /// Arguments of `list_containers`.
+    #[derive(Default)]
     #[serde(default)]
-    pub all: Option<bool>,
-    /// Only containers in this state or health.
-    #[serde(default)]
-    pub state: Option<StateFilter>,
-    /// Only containers whose name contains this text (case-insensitive).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Docker engine name from the configuration; default: every configured engine.
-    #[serde(default)]
-    pub host: Option<String>,
+    pub struct ListArguments {
+        /// Include containers in every state, not only running ones (default false).
+        pub all: Option<bool>,
+        /// Only containers in this state or health.
+        pub state: Option<StateFilter>,
+        /// Only containers whose name contains this text (case-insensitive).
+        pub name: Option<String>,
+    }
 }
 
 /// Containers with state, health, uptime, restarts and ports.
@@ -228,31 +221,6 @@ fn ports(summary: &ContainerSummary) -> Vec<String> {
     out
 }
 
-/// Inspects many containers of one engine, a few at a time; containers that vanished meanwhile
-/// are left out.
-pub(super) async fn inspect_all(
-    client: &Arc<DockerClient>,
-    summaries: Vec<ContainerSummary>,
-) -> Result<Vec<(ContainerSummary, ContainerInspectResponse)>, DockerError> {
-    let results: Vec<_> = stream::iter(summaries)
-        .map(|summary| async move {
-            let id = summary.id.clone().unwrap_or_default();
-            (summary, client.inspect_container(&id).await)
-        })
-        .buffered(FAN_OUT)
-        .collect()
-        .await;
-    let mut out = Vec::with_capacity(results.len());
-    for (summary, inspected) in results {
-        match inspected {
-            Ok(inspect) => out.push((summary, inspect)),
-            Err(DockerError::NoSuchContainer(_)) => {}
-            Err(other) => return Err(other),
-        }
-    }
-    Ok(out)
-}
-
 #[async_trait]
 impl TypedTool for ListContainers {
     const NAME: &'static str = names::LIST_CONTAINERS;
@@ -274,9 +242,9 @@ impl TypedTool for ListContainers {
             .as_deref()
             .map(|n| n.trim().to_lowercase())
             .filter(|n| !n.is_empty());
-        let answers = self
+        let (answers, failures) = self
             .0
-            .each(args.host.as_deref(), |client| {
+            .answered(args.host.as_deref(), |client| {
                 let name = name.clone();
                 async move {
                     let listed = client.list_containers(true).await?;
@@ -296,15 +264,11 @@ impl TypedTool for ListContainers {
                             state.is_none_or(|f| f.admits_state(&s))
                         })
                         .collect();
-                    let inspected = inspect_all(&client, wanted).await?;
+                    let inspected = client.inspect_all(wanted).await?;
                     Ok((total, inspected, restarting))
                 }
             })
             .await?;
-        let (answers, failures) = split(answers);
-        if answers.is_empty() {
-            return Err(unavailable(failures));
-        }
         let several = self.0.several();
         let mut total = 0;
         let mut rows = Vec::new();

@@ -6,8 +6,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::client::LogsQuery;
@@ -27,25 +25,22 @@ pub(crate) const MAX_LINE_CHARS: usize = 1_000;
 /// starting and its body hidden (an RSA-4096 key is about 50 lines).
 const KEY_CONTEXT_LINES: u32 = 64;
 
-/// Arguments of `container_logs`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LogsArguments {
-    /// Container name (exact, a unique prefix or part of it) or ID prefix.
-    pub name: String,
-    /// How many of the newest lines, 1 to 500 (default 50).
-    #[serde(default)]
-    #[schemars(range(min = 1, max = 500))]
-    pub lines: Option<u32>,
-    /// Only lines from this long ago onwards, e.g. "30m", "1h", "2d".
-    #[serde(default)]
-    pub since: Option<String>,
-    /// Only lines containing this text (case-insensitive).
-    #[serde(default)]
-    pub filter: Option<String>,
-    /// Docker engine name from the configuration; default: every configured engine.
-    #[serde(default)]
-    pub host: Option<String>,
+docker_arguments! {
+    /// Arguments of `container_logs`.
+    pub struct LogsArguments {
+        /// Container name (exact, a unique prefix or part of it) or ID prefix.
+        pub name: String,
+        /// How many of the newest lines, 1 to 500 (default 50).
+        #[serde(default)]
+        #[schemars(range(min = 1, max = 500))]
+        pub lines: Option<u32>,
+        /// Only lines from this long ago onwards, e.g. "30m", "1h", "2d".
+        #[serde(default)]
+        pub since: Option<String>,
+        /// Only lines containing this text (case-insensitive).
+        #[serde(default)]
+        pub filter: Option<String>,
+    }
 }
 
 /// A container's recent output.

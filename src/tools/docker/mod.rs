@@ -3,6 +3,22 @@
 //! shares: choosing engines, finding a container by a name a person typed, and turning engine
 //! failures into clear tool errors.
 
+/// Declares a Docker tool's arguments: the tool's own fields, then `host`, which every Docker tool
+/// takes, and documents to the LLM, the same way. Unknown arguments are refused, as for every tool.
+macro_rules! docker_arguments {
+    ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+        $(#[$meta])*
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($fields)*
+            /// Docker engine name from the configuration; default: every configured engine.
+            #[serde(default)]
+            pub host: Option<String>,
+        }
+    };
+}
+
 pub mod client;
 mod details;
 mod event_summary;
@@ -36,9 +52,6 @@ pub use self::info::DockerInfo;
 pub use self::list::ListContainers;
 pub use self::logs::{ContainerLogs, log_lines};
 pub use self::stats::{ContainerStats, Usage, usage};
-
-/// Most requests in flight to one engine at once (inspect and stats fan-outs).
-const FAN_OUT: usize = 16;
 
 /// Every Docker tool over the configured engines.
 pub fn tools(config: &DockerConfig) -> Vec<Arc<dyn Tool>> {
@@ -84,6 +97,9 @@ pub struct Found {
 
 /// What one engine answered, or why it did not.
 type PerHost<T> = (Arc<DockerClient>, Result<T, DockerError>);
+
+/// The engines that answered, each with its answer, and the failures of the others.
+type Answered<T> = Result<(Vec<(Arc<DockerClient>, T)>, Vec<DockerError>), ToolError>;
 
 impl DockerHosts {
     pub fn from_config(config: &DockerConfig) -> Self {
@@ -138,6 +154,20 @@ impl DockerHosts {
         Ok(clients.into_iter().zip(results).collect())
     }
 
+    /// Runs `op` against each selected engine concurrently and splits what they said into answers
+    /// and failures; an error (naming the failures) when no engine answered.
+    pub async fn answered<T, F, Fut>(&self, host: Option<&str>, op: F) -> Answered<T>
+    where
+        F: Fn(Arc<DockerClient>) -> Fut,
+        Fut: Future<Output = Result<T, DockerError>>,
+    {
+        let (answers, failures) = split(self.each(host, op).await?);
+        if answers.is_empty() {
+            return Err(unavailable(failures));
+        }
+        Ok((answers, failures))
+    }
+
     /// Finds the container a person meant by `wanted` on the selected engines: the exact name
     /// first, then an ID prefix, then a unique name prefix, then a unique substring.
     pub async fn find(&self, host: Option<&str>, wanted: &str) -> Result<Found, ToolError> {
@@ -147,16 +177,12 @@ impl DockerHosts {
                 "a container name is required".to_owned(),
             ));
         }
-        let answers = self
-            .each(
+        let (candidates, failures) = self
+            .answered(
                 host,
                 |client| async move { client.list_containers(true).await },
             )
             .await?;
-        let (candidates, failures) = split(answers);
-        if candidates.is_empty() && !failures.is_empty() {
-            return Err(unavailable(failures));
-        }
         let listed: Vec<Candidate> = candidates
             .into_iter()
             .flat_map(|(client, list)| {

@@ -11,10 +11,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::client::{DockerClient, DockerError};
+use super::client::{DockerClient, DockerError, FAN_OUT};
+use super::note_failures;
 use super::stats_cache::{SampleCache, sampled_at};
-use super::{DockerHosts, split, summary_name, unavailable};
-use super::{FAN_OUT, note_failures};
+use super::{DockerHosts, summary_name};
 use crate::tools::format::{bytes, duration_secs, percent, ratio_percent, round1};
 use crate::tools::{ToolError, ToolOutput, TypedTool, names};
 
@@ -28,19 +28,16 @@ pub enum StatsOrder {
     Name,
 }
 
-/// Arguments of `container_stats`.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StatsArguments {
-    /// One container (name, prefix, part of it, or ID prefix); default: every running one.
+docker_arguments! {
+    /// Arguments of `container_stats`.
+    #[derive(Default)]
     #[serde(default)]
-    pub name: Option<String>,
-    /// Order by "cpu" (default), "memory" or "name".
-    #[serde(default)]
-    pub sort_by: Option<StatsOrder>,
-    /// Docker engine name from the configuration; default: every configured engine.
-    #[serde(default)]
-    pub host: Option<String>,
+    pub struct StatsArguments {
+        /// One container (name, prefix, part of it, or ID prefix); default: every running one.
+        pub name: Option<String>,
+        /// Order by "cpu" (default), "memory" or "name".
+        pub sort_by: Option<StatsOrder>,
+    }
 }
 
 /// Live resource use of running containers. Keeps each container's latest sample, so a question
@@ -263,16 +260,12 @@ impl TypedTool for ContainerStats {
                 vec![(found.client, found.id, found.name)]
             }
             None => {
-                let answers = self
+                let (answers, failed) = self
                     .hosts
-                    .each(args.host.as_deref(), |client| async move {
+                    .answered(args.host.as_deref(), |client| async move {
                         client.list_containers(false).await
                     })
                     .await?;
-                let (answers, failed) = split(answers);
-                if answers.is_empty() {
-                    return Err(unavailable(failed));
-                }
                 failures = failed;
                 answers
                     .into_iter()
