@@ -251,9 +251,15 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     };
     let mut adapters = Adapters::new();
     let mut skipped: Vec<String> = Vec::new();
-    // The longest shutdown grace of the adapters started.
+    // The longest shutdown grace of the adapters started. (Built without any adapter, nothing
+    // changes these or reads the handler.)
+    #[cfg_attr(
+        not(any(feature = "http", feature = "discord", feature = "matrix")),
+        allow(unused_mut)
+    )]
     let mut grace = Duration::ZERO;
     // One sender per chat adapter that can post alert notifications.
+    #[cfg_attr(not(any(feature = "discord", feature = "matrix")), allow(unused_mut))]
     let mut notice_senders: Vec<tokio::sync::mpsc::Sender<String>> = Vec::new();
 
     #[cfg(feature = "http")]
@@ -282,7 +288,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     }
     #[cfg(not(feature = "http"))]
     skipped.push("http (not compiled in: cargo feature `http`)".to_owned());
-    let _ = &metrics;
+    let _ = (&metrics, &handler);
 
     #[cfg(feature = "discord")]
     if config.discord.enabled() {
