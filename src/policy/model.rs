@@ -31,8 +31,8 @@ static CLAIM_MODEL: LazyLock<Option<LinearModel>> =
 /// word, whether it is a question, and the character 3- to 5-grams of every word padded with
 /// spaces, hashed into [`DIMENSIONS`] signed buckets and scaled to unit length.
 pub fn features(normalized: &str) -> Vec<(u32, f32)> {
-    let lowered = normalized.to_lowercase();
-    let words: Vec<&str> = lowered
+    // `normalize` has lower-cased the text already.
+    let words: Vec<&str> = normalized
         .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-' || c == '_'))
         .map(|w| w.trim_matches(|c| c == '\'' || c == '-'))
         .filter(|w| !w.is_empty())
@@ -41,7 +41,7 @@ pub fn features(normalized: &str) -> Vec<(u32, f32)> {
     if let Some(first) = words.first() {
         hashes.push(hash(b"^", first.as_bytes()));
     }
-    if lowered.trim_end().ends_with('?') {
+    if normalized.trim_end().ends_with('?') {
         hashes.push(hash(b"?", b""));
     }
     let mut padded = String::new();
