@@ -1,5 +1,6 @@
 //! Benchmark: one offline answer end to end in-process (policy, offline answerer, tools over a warm
-//! sampler, conversation memory and a real audit write), the figure docs/performance.md quotes.
+//! sampler, conversation memory and a real audit write), and routing a question alone: the figures
+//! docs/performance.md quotes.
 
 use std::sync::Arc;
 
@@ -60,4 +61,21 @@ fn overview_question(bencher: divan::Bencher) {
 fn refused_request(bencher: divan::Bencher) {
     let fixture = fixture();
     bencher.bench_local(|| ask(&fixture, "could you restart plex for me?"));
+}
+
+/// Routing alone: a question read into intents and slots, before any tool runs (issue 22's
+/// budget is 50 µs median).
+#[divan::bench(args = [
+    "What is the CPU usage?",
+    "show me the last 5 lines of chatty containing quota",
+    "what happened in docker in the last hour?",
+    "Zeig die letzten 5 Zeilen von chatty",
+    "Affiche les logs de crashloop des 10 dernières minutes",
+    "¿Cuánto espacio ocupa Docker?",
+])]
+fn route_question(question: &str) {
+    divan::black_box(homelab_assistant::router::Route::for_question(
+        divan::black_box(question),
+        &[],
+    ));
 }
