@@ -175,12 +175,15 @@ fn provider_for(config: &LlmConfig) -> Result<Arc<dyn LlmProvider>, BuildError> 
         return Ok(Arc::new(OfflineAnswerer));
     };
     let client = OpenAiClient::new(settings).map_err(BuildError::Llm)?;
-    Ok(Arc::new(ToolCallingAnswerer::new(
-        client,
-        name,
-        config.max_rounds,
-        Duration::from_secs(config.timeout_secs),
-    )))
+    Ok(Arc::new(
+        ToolCallingAnswerer::new(
+            client,
+            name,
+            config.max_rounds,
+            Duration::from_secs(config.timeout_secs),
+        )
+        .with_max_prompt_tokens(config.max_prompt_tokens as usize),
+    ))
 }
 
 /// rustls needs one process-wide crypto provider; several crates bring their own, so choose.

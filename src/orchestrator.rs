@@ -264,6 +264,7 @@ impl ChatHandler for Orchestrator {
         entry.refused = answered.refused;
         entry.refusal_category = answered.refusal_category.clone();
         entry.tool_calls = answered.tool_calls.clone();
+        let llm_calls = answered.llm.as_ref().map_or(0, |llm| llm.rounds);
         entry.llm = answered.llm;
         entry.model_answer = answered.model_answer;
         entry.latency_ms = millis_since(started);
@@ -286,6 +287,7 @@ impl ChatHandler for Orchestrator {
             refused: answered.refused,
             refusal_category: answered.refusal_category,
             tool_calls: answered.tool_calls,
+            llm_calls,
         })
     }
 

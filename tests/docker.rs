@@ -248,6 +248,76 @@ fn ask_json(docker_host: &str, question: &str) -> Value {
 mod real_daemon {
     use super::*;
 
+    /// For each container intent, a model is sent every figure the offline answer shows (of a
+    /// log tail, the newest lines it is sent).
+    #[tokio::test]
+    async fn the_model_gets_every_figure_of_the_offline_container_answers() {
+        use homelab_assistant::llm::compact;
+        use homelab_assistant::router::{self, Routed};
+        let Some(host) = proxied_host() else { return };
+        let registry = registry_at(&host);
+        for question in [
+            "What containers are running?",
+            "details of web",
+            "what image does db use?",
+            "which container uses the most memory?",
+            "why is crashloop restarting all the time?",
+            "what happened in docker in the last hour?",
+            "how many images do I have?",
+            "show the last 5 lines of chatty",
+        ] {
+            let Routed::Gathered(gathered) = router::route_question(question, &[], &registry).await
+            else {
+                panic!("{question} was not routed");
+            };
+            assert!(!gathered.planned.is_empty(), "{question}");
+            let sent: String = gathered
+                .planned
+                .iter()
+                .zip(&gathered.outcomes)
+                .map(|(p, o)| compact::tool_result(p.tool, &p.arguments, &o.result))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let offline = router::render_gathered(question, *gathered).text;
+            // Offline log tails may be longer than what the model is sent: compare the figures
+            // outside them, and check the sent tail is the offline tail's end.
+            let (outside, tail) = split_log_tail(&offline);
+            for figure in figures(&outside) {
+                assert!(
+                    sent.contains(&figure),
+                    "{question}: {figure} not sent\n{sent}"
+                );
+            }
+            for line in tail.iter().rev().take(compact::LOG_LINES) {
+                let line = &line[..line.len().min(compact::LOG_LINE_BYTES)];
+                assert!(sent.contains(line), "{question}: `{line}` not sent\n{sent}");
+            }
+        }
+    }
+
+    fn split_log_tail(text: &str) -> (String, Vec<String>) {
+        let (mut outside, mut tail, mut inside) = (String::new(), Vec::new(), false);
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                inside = !inside;
+            } else if inside {
+                tail.push(line.to_owned());
+            } else {
+                outside.push_str(line);
+                outside.push('\n');
+            }
+        }
+        (outside, tail)
+    }
+
+    fn figures(text: &str) -> Vec<String> {
+        text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .map(|n| n.trim_matches('.'))
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     #[tokio::test]
     async fn images_and_docker_disk_use_are_reported() {
         let Some(host) = proxied_host() else { return };

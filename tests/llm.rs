@@ -82,7 +82,7 @@ async fn a_tool_call_then_a_final_answer() {
         Scripted::Text("CPU is at a comfortable level."),
     ])
     .await;
-    let reply = harness.ask("How busy is the processor?", None).await;
+    let reply = harness.ask("anything odd lately?", None).await;
     harness.assert_no_rejections();
     assert_eq!(reply.text, "CPU is at a comfortable level.");
     assert!(!reply.refused);
@@ -107,7 +107,7 @@ async fn a_tool_call_then_a_final_answer() {
     assert_eq!(results[0]["tool_call_id"], "call_1");
     let content = results[0]["content"].as_str().unwrap();
     assert!(content.contains("<tool_output name=\"cpu_usage\" trust=\"untrusted-data\">"));
-    assert!(content.contains("\"usage_percent\":"), "{content}");
+    assert!(content.contains("CPU usage is"), "{content}");
 
     let audit = harness.audit();
     assert_eq!(audit.len(), 1);
@@ -119,6 +119,119 @@ async fn a_tool_call_then_a_final_answer() {
     assert!(llm["prompt_tokens"].as_u64().unwrap() > 100);
 }
 
+fn offered(request: &Value) -> Vec<&str> {
+    request["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_routed_question_costs_one_call_with_its_results_as_the_models_own_calls() {
+    let harness = Harness::start(vec![Scripted::Text("The CPU is mostly idle.")]).await;
+    let reply = harness.ask("How busy is the processor?", None).await;
+    harness.assert_no_rejections();
+    assert_eq!(reply.text, "The CPU is mostly idle.");
+    assert_eq!(reply.tool_calls_made(), vec!["cpu_usage"]);
+    assert_eq!(reply.llm_calls, 1);
+    let requests = harness.fake.requests();
+    assert_eq!(requests.len(), 1);
+    let messages = requests[0]["messages"].as_array().unwrap();
+    let roles: Vec<&str> = messages
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, vec!["system", "user", "assistant", "tool"]);
+    let call = &messages[2]["tool_calls"][0];
+    assert_eq!(call["function"]["name"], "cpu_usage");
+    assert_eq!(messages[3]["tool_call_id"], call["id"]);
+    let content = messages[3]["content"].as_str().unwrap();
+    assert!(
+        content.starts_with("<tool_output name=\"cpu_usage\""),
+        "{content}"
+    );
+    assert!(content.contains("CPU usage is"), "{content}");
+    // Only the routed tool is offered again, with the decline tool.
+    assert_eq!(offered(&requests[0]), vec!["cpu_usage", "decline_request"]);
+    assert_eq!(harness.audit()[0]["llm"]["rounds"], 1);
+}
+
+#[tokio::test]
+async fn a_routed_question_may_still_ask_for_more() {
+    let harness = Harness::start(vec![
+        Scripted::ToolCalls(vec![("more", "memory_usage", "{}")]),
+        Scripted::Text("CPU and memory are fine."),
+    ])
+    .await;
+    let reply = harness.ask("How busy is the processor?", None).await;
+    harness.assert_no_rejections();
+    assert_eq!(reply.tool_calls_made(), vec!["cpu_usage", "memory_usage"]);
+    assert_eq!(reply.llm_calls, 2);
+    let requests = harness.fake.requests();
+    let results = tool_messages(&requests[1]);
+    assert_eq!(results.len(), 2);
+    assert!(results[1]["content"].as_str().unwrap().contains("Memory:"));
+}
+
+#[tokio::test]
+async fn help_greetings_refusals_and_commands_cost_no_call() {
+    let harness = Harness::start(vec![]).await;
+    for question in ["hello", "thanks!", "help", "restart plex"] {
+        let reply = harness.ask(question, None).await;
+        assert_eq!(reply.llm_calls, 0, "{question}");
+    }
+    let command = Inbound::command(
+        Origin::new(Platform::Discord, "42"),
+        homelab_port::Command::Status,
+    );
+    let reply = harness.app.orchestrator.handle(command).await.unwrap();
+    assert_eq!(reply.llm_calls, 0);
+    assert!(harness.fake.requests().is_empty());
+    assert!(
+        harness
+            .audit()
+            .iter()
+            .all(|entry| entry.get("llm").is_none())
+    );
+}
+
+#[tokio::test]
+async fn the_prompt_budget_leaves_out_earlier_turns_and_says_so() {
+    let long_answer: &'static str =
+        Box::leak(format!("All fine. {}", "Detail. ".repeat(300)).into_boxed_str());
+    let harness = Harness::start_with(
+        vec![Scripted::Text(long_answer), Scripted::Text("Still fine.")],
+        |config| config.llm.max_prompt_tokens = 1000,
+    )
+    .await;
+    let first = harness.ask("anything odd lately?", None).await;
+    let unbounded = harness.fake.requests()[0].to_string().len();
+    harness
+        .ask("what do you make of it?", Some(&first.conversation_id))
+        .await;
+    harness.assert_no_rejections();
+    let second = &harness.fake.requests()[1];
+    assert!(
+        second.to_string().len() <= 1000 * 4 + 200,
+        "{}",
+        second.to_string().len()
+    );
+    let messages = second["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "the earlier turn was left out");
+    let question = messages[1]["content"].as_str().unwrap();
+    assert!(
+        question.starts_with("what do you make of it?"),
+        "{question}"
+    );
+    assert!(
+        question.contains("Left out to fit the prompt budget: 1 earlier turn"),
+        "{question}"
+    );
+    assert!(unbounded < 1000 * 4, "{unbounded}");
+}
+
 #[tokio::test]
 async fn two_tool_calls_in_one_round_both_run() {
     let harness = Harness::start(vec![
@@ -126,7 +239,7 @@ async fn two_tool_calls_in_one_round_both_run() {
         Scripted::Text("Both look fine."),
     ])
     .await;
-    let reply = harness.ask("cpu and memory?", None).await;
+    let reply = harness.ask("what do you make of it?", None).await;
     harness.assert_no_rejections();
     assert_eq!(reply.tool_calls_made(), vec!["cpu_usage", "memory_usage"]);
     assert!(reply.tool_calls.iter().all(|c| c.ok));
@@ -189,7 +302,7 @@ async fn malformed_arguments_are_rejected_and_reported_to_the_model() {
         Scripted::Text("Sorry, here is what I know."),
     ])
     .await;
-    let reply = harness.ask("what is eating my cpu?", None).await;
+    let reply = harness.ask("anything odd lately?", None).await;
     harness.assert_no_rejections();
     assert_eq!(reply.tool_calls.len(), 2);
     assert!(reply.tool_calls.iter().all(|c| !c.ok && c.rejected));
@@ -281,9 +394,9 @@ async fn a_follow_up_sees_the_previous_turn() {
         Scripted::Text("And memory is at 20 %."),
     ])
     .await;
-    let first = harness.ask("what is the cpu usage?", None).await;
+    let first = harness.ask("anything odd lately?", None).await;
     let second = harness
-        .ask("and memory?", Some(&first.conversation_id))
+        .ask("what do you make of it?", Some(&first.conversation_id))
         .await;
     harness.assert_no_rejections();
     assert_eq!(second.conversation_id, first.conversation_id);
@@ -295,9 +408,9 @@ async fn a_follow_up_sees_the_previous_turn() {
         .map(|m| m["role"].as_str().unwrap())
         .collect();
     assert_eq!(roles, vec!["system", "user", "assistant", "user"]);
-    assert_eq!(messages[1]["content"], "what is the cpu usage?");
+    assert_eq!(messages[1]["content"], "anything odd lately?");
     assert_eq!(messages[2]["content"], "CPU is at 5 %.");
-    assert_eq!(messages[3]["content"], "and memory?");
+    assert_eq!(messages[3]["content"], "what do you make of it?");
 }
 
 #[tokio::test]
@@ -349,7 +462,7 @@ async fn rounds_are_bounded() {
         |config| config.llm.max_rounds = 2,
     )
     .await;
-    let reply = harness.ask("keep checking the cpu", None).await;
+    let reply = harness.ask("what do you make of it?", None).await;
     harness.assert_no_rejections();
     assert_eq!(reply.text, "Summary from what I gathered.");
     assert_eq!(reply.tool_calls.len(), 2);
@@ -399,7 +512,7 @@ async fn the_binary_runs_the_tools_the_model_asks_for() {
     let dir = tempfile::tempdir().unwrap();
     let (base, key, path) = (fake.base_url(), fake.key.clone(), dir.path().to_owned());
     let output =
-        tokio::task::spawn_blocking(move || run_binary(&base, &key, &path, "how is memory?"))
+        tokio::task::spawn_blocking(move || run_binary(&base, &key, &path, "anything odd lately?"))
             .await
             .unwrap();
     assert!(
@@ -521,4 +634,78 @@ async fn honest_reports_pass_the_claim_check() {
                 .is_none()
         );
     }
+}
+
+/// Issue acceptance: against a real dockerd, each routed question is exactly one model call,
+/// within 3,940 request bytes, and the model sees the figures it is to report.
+#[tokio::test]
+async fn routed_questions_cost_one_small_call_against_a_real_docker() {
+    let Some(socket) = homelab_test_support::docker::fixture_socket() else {
+        return;
+    };
+    for (question, tool, figure) in [
+        (
+            "What containers are running?",
+            "list_containers",
+            "running containers",
+        ),
+        ("How is my CPU and memory?", "memory_usage", "Memory:"),
+        ("How full are my disks?", "disk_usage", "GiB"),
+        (
+            "show the logs of web",
+            "container_logs",
+            "listening on :8080",
+        ),
+    ] {
+        let harness = Harness::start_with(vec![Scripted::Text("All good.")], |config| {
+            config.docker.enabled = true;
+            config.docker.host = Some(format!("unix://{}", socket.display()));
+        })
+        .await;
+        let reply = harness.ask(question, None).await;
+        harness.assert_no_rejections();
+        assert_eq!(reply.llm_calls, 1, "{question}");
+        let requests = harness.fake.requests();
+        assert_eq!(requests.len(), 1, "{question}");
+        let bytes = serde_json::to_vec(&requests[0]).unwrap().len();
+        assert!(bytes <= 3940, "{question}: {bytes} request bytes");
+        let results: Vec<&str> = tool_messages(&requests[0])
+            .iter()
+            .map(|m| m["content"].as_str().unwrap())
+            .collect();
+        assert!(
+            results
+                .iter()
+                .any(|r| r.contains(&format!("name=\"{tool}\"")) && r.contains(figure)),
+            "{question}: {results:?}"
+        );
+    }
+}
+
+/// An open question may take a second call; it still never takes more than it needs.
+#[tokio::test]
+async fn an_open_question_costs_at_most_two_calls() {
+    let Some(socket) = homelab_test_support::docker::fixture_socket() else {
+        return;
+    };
+    let harness = Harness::start_with(
+        vec![
+            Scripted::ToolCalls(vec![("s", "container_stats", r#"{"name": "db"}"#)]),
+            Scripted::Text("db is the one to watch."),
+        ],
+        |config| {
+            config.docker.enabled = true;
+            config.docker.host = Some(format!("unix://{}", socket.display()));
+        },
+    )
+    .await;
+    let reply = harness
+        .ask(
+            "compare db and web and tell me which one to worry about",
+            None,
+        )
+        .await;
+    harness.assert_no_rejections();
+    assert!((1..=2).contains(&reply.llm_calls), "{}", reply.llm_calls);
+    assert_eq!(reply.text, "db is the one to watch.");
 }

@@ -140,9 +140,11 @@ impl Tool for Leaky {
         json!({"type": "object", "properties": {}})
     }
     async fn run(&self, _: Value) -> Result<ToolOutput, ToolError> {
+        // Plain lines, not a `- ` list: the model is sent lists cut to 20 items, and every
+        // sample is to reach the LLM request (redacted).
         let mut text = String::from("Everything:\n");
         for sample in &self.samples {
-            text.push_str(&format!("- {sample}\n"));
+            text.push_str(&format!("{sample}\n"));
         }
         let key_tail = private_key_lines()[10..].join("\n");
         text.push_str(&key_tail);

@@ -19,10 +19,7 @@ impl TypedTool for ActiveAlerts {
     const NAME: &'static str = names::ACTIVE_ALERTS;
     type Args = NoArguments;
     fn description(&self) -> &'static str {
-        "Current health alerts, worst first: disks filling up, low memory, swap pressure, \
-         sustained load, high temperatures, unhealthy, crash-looping, failed or OOM-killed \
-         containers, an unreachable Docker engine. Each with its figure and since when; or \
-         \"all healthy\" with the key figures. Answers \"any problems?\"."
+        "Current health alerts (disks, memory, load, temperatures, containers, Docker), worst first, with figures; or all healthy."
     }
     async fn run(&self, _: NoArguments) -> Result<ToolOutput, ToolError> {
         let report = self

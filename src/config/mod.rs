@@ -118,6 +118,8 @@ pub struct LlmConfig {
     pub max_rounds: u32,
     /// Completion tokens per LLM call.
     pub max_tokens: u32,
+    /// Estimated prompt tokens per LLM call: earlier turns, then tool results, are trimmed to fit.
+    pub max_prompt_tokens: u32,
 }
 
 impl Default for LlmConfig {
@@ -137,6 +139,7 @@ impl Default for LlmConfig {
             timeout_secs: 30,
             max_rounds: 5,
             max_tokens: 1024,
+            max_prompt_tokens: 4000,
         }
     }
 }

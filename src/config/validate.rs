@@ -160,6 +160,11 @@ impl Config {
             "must be between 16 and 32768",
         );
         check(
+            (500..=1_000_000).contains(&self.llm.max_prompt_tokens),
+            "llm.max_prompt_tokens",
+            "must be between 500 and 1000000",
+        );
+        check(
             (1..=120).contains(&self.docker.timeout_secs),
             "docker.timeout_secs",
             "must be between 1 and 120",

@@ -1,6 +1,8 @@
 //! The seam between the orchestrator and whatever composes answers: a cloud or local LLM that
 //! calls tools, or the built-in offline answerer. Both see the same tools and history.
 
+pub mod budget;
+pub mod compact;
 pub mod offline;
 pub mod openai;
 pub mod tool_loop;

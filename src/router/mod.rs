@@ -11,7 +11,7 @@ mod tests;
 mod vocabulary;
 
 use futures::future::join_all;
-use homelab_port::Command;
+use homelab_port::{Command, ToolCall};
 use serde_json::json;
 
 use crate::conversation::Turn;
@@ -19,6 +19,7 @@ use crate::llm::Answer;
 use crate::tools::{CallOutcome, ToolRegistry, names};
 
 pub use self::plan::{Planned, plan};
+pub use self::render::render;
 pub use self::slots::{ContainerFocus, Slots, mentioned_containers};
 pub use self::vocabulary::detect_intents;
 use self::vocabulary::{known_word, words};
@@ -131,18 +132,87 @@ pub async fn answer_command(command: &Command, tools: &ToolRegistry) -> Answer {
     }
 }
 
+/// What the router made of a question.
+#[derive(Debug)]
+pub enum Routed {
+    /// Help or a greeting: answered with the help text, no tool needed.
+    Help,
+    /// No subject the router knows: the question is for a model (or the help text offline).
+    Unknown,
+    /// The tools the question needs have run.
+    Gathered(Box<Gathered>),
+}
+
+/// The calls a routed question needed, already made.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    pub planned: Vec<Planned>,
+    pub outcomes: Vec<CallOutcome>,
+    /// What the plan could not ask a tool for ("Which container's logs?").
+    pub notes: Vec<String>,
+    /// The container-name lookup, when one ran: audited, not part of the answer.
+    pub lookup: Option<CallOutcome>,
+}
+
+impl Gathered {
+    /// Every call made, in order, for the audit entry.
+    pub fn records(&self) -> Vec<ToolCall> {
+        self.lookup
+            .iter()
+            .chain(&self.outcomes)
+            .map(|o| o.record.clone())
+            .collect()
+    }
+}
+
+/// Reads a question and runs the tools it needs, for the offline answer or as the model's
+/// context (one model call instead of one to choose the tools and one to answer).
+pub async fn route_question(question: &str, history: &[Turn], tools: &ToolRegistry) -> Routed {
+    gather(
+        question,
+        Route::for_question(question, history),
+        true,
+        tools,
+    )
+    .await
+}
+
 /// Runs the tools a route needs and renders the answer. `lookup`: match the question's words
 /// against the live container names (a command names its container itself).
 pub async fn answer(question: &str, route: Route, lookup: bool, tools: &ToolRegistry) -> Answer {
+    match gather(question, route, lookup, tools).await {
+        Routed::Help => Answer {
+            text: HELP_TEXT.to_owned(),
+            ..Answer::default()
+        },
+        Routed::Unknown => Answer {
+            text: format!("I'm not sure what you're asking.\n\n{HELP_TEXT}"),
+            ..Answer::default()
+        },
+        Routed::Gathered(gathered) => render_gathered(question, *gathered),
+    }
+}
+
+/// The offline answer from what was gathered: the notes, then each tool's rendering.
+pub fn render_gathered(question: &str, gathered: Gathered) -> Answer {
+    let mut sections = gathered.notes.clone();
+    for (call, outcome) in gathered.planned.iter().zip(&gathered.outcomes) {
+        sections.push(render(question, call, outcome));
+    }
+    Answer {
+        text: sections.join("\n\n").trim().to_owned(),
+        tool_calls: gathered.records(),
+        ..Answer::default()
+    }
+}
+
+async fn gather(question: &str, route: Route, lookup: bool, tools: &ToolRegistry) -> Routed {
     let Route {
         mut intents,
         mut slots,
     } = route;
     if intents == [Intent::Help] {
-        return Answer {
-            text: HELP_TEXT.to_owned(),
-            ..Answer::default()
-        };
+        return Routed::Help;
     }
     let (containers, looked_up) = if lookup {
         container_context(question, &intents, tools).await
@@ -155,10 +225,7 @@ pub async fn answer(question: &str, route: Route, lookup: bool, tools: &ToolRegi
         intents.push(Intent::Containers);
     }
     if intents.is_empty() {
-        return Answer {
-            text: format!("I'm not sure what you're asking.\n\n{HELP_TEXT}"),
-            ..Answer::default()
-        };
+        return Routed::Unknown;
     }
     if lookup {
         slots.containers = containers.mentioned.clone();
@@ -181,17 +248,12 @@ pub async fn answer(question: &str, route: Route, lookup: bool, tools: &ToolRegi
             .map(|call| tools.call(call.tool, call.arguments.clone())),
     )
     .await;
-    let mut sections: Vec<String> = notes;
-    for (call, outcome) in planned.iter().zip(&outcomes) {
-        sections.push(render::render(question, call, outcome));
-    }
-    let mut tool_calls: Vec<_> = looked_up.into_iter().map(|o| o.record).collect();
-    tool_calls.extend(outcomes.into_iter().map(|o| o.record));
-    Answer {
-        text: sections.join("\n\n").trim().to_owned(),
-        tool_calls,
-        ..Answer::default()
-    }
+    Routed::Gathered(Box::new(Gathered {
+        planned,
+        outcomes,
+        notes,
+        lookup: looked_up,
+    }))
 }
 
 /// What the answerer knows about the containers a question may name.

@@ -605,12 +605,51 @@ pub(super) fn with_parts(mut words: Vec<String>) -> Vec<String> {
     words
 }
 
+/// Words a greeting or a thank-you is made of, in the languages the vocabulary knows.
+const GREETINGS: &[&str] = &[
+    "hi",
+    "hello",
+    "hey",
+    "hiya",
+    "yo",
+    "there",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "thanks",
+    "thank",
+    "you",
+    "thx",
+    "ty",
+    "cheers",
+    "bonjour",
+    "salut",
+    "merci",
+    "hallo",
+    "moin",
+    "danke",
+    "hola",
+    "gracias",
+    "ola",
+    "olá",
+    "obrigado",
+    "obrigada",
+    "hoi",
+    "dank",
+    "je",
+    "wel",
+    "bedankt",
+];
+
 /// The intents of a question, in a fixed order, without repeats.
 pub fn detect_intents(question: &str) -> Vec<Intent> {
     let words = with_parts(words(question));
     let has = |set: &[&str]| words.iter().any(|w| set.contains(&w.as_str()));
     let mut intents = Vec::new();
-    if has(&["help", "commands"]) || question.to_lowercase().contains("what can you") {
+    // "hi", "thanks!", "good morning": a greeting alone is answered with what can be asked.
+    let greeting = !words.is_empty() && words.iter().all(|w| GREETINGS.contains(&w.as_str()));
+    if greeting || has(&["help", "commands"]) || question.to_lowercase().contains("what can you") {
         intents.push(Intent::Help);
     }
     if has(ALERTS) {

@@ -46,8 +46,7 @@ impl TypedTool for SystemOverview {
     const NAME: &'static str = names::SYSTEM_OVERVIEW;
     type Args = NoArguments;
     fn description(&self) -> &'static str {
-        "Overall health of the host: hostname, OS, kernel, uptime, load average, CPU %, memory, \
-         swap, the fullest filesystem and the hottest temperature sensor."
+        "Host summary: uptime, load, CPU, memory, swap, fullest filesystem, hottest sensor."
     }
     async fn run(&self, _: NoArguments) -> Result<ToolOutput, ToolError> {
         Ok(overview(&*snapshot(&self.0).await?))
@@ -148,7 +147,7 @@ impl TypedTool for CpuUsage {
     const NAME: &'static str = names::CPU_USAGE;
     type Args = CpuArguments;
     fn description(&self) -> &'static str {
-        "Current CPU usage in percent, total and per core, with the 1/5/15-minute load average."
+        "CPU % total and per core, and the load average."
     }
     async fn run(&self, args: CpuArguments) -> Result<ToolOutput, ToolError> {
         let s = snapshot(&self.0).await?;
@@ -200,7 +199,7 @@ impl TypedTool for MemoryUsage {
     const NAME: &'static str = names::MEMORY_USAGE;
     type Args = NoArguments;
     fn description(&self) -> &'static str {
-        "Memory (RAM) and swap: total, used, available, in bytes and percent."
+        "RAM and swap: total, used, available."
     }
     async fn run(&self, _: NoArguments) -> Result<ToolOutput, ToolError> {
         let s = snapshot(&self.0).await?;
@@ -249,8 +248,7 @@ impl TypedTool for DiskUsage {
     const NAME: &'static str = names::DISK_USAGE;
     type Args = DiskArguments;
     fn description(&self) -> &'static str {
-        "Usage of every real filesystem (pools, datasets, disks) and configured extra paths: size, \
-         used, available and percent used. Optionally filtered by mount point or device."
+        "Filesystems and pools: size, used, available, percent."
     }
     async fn run(&self, args: DiskArguments) -> Result<ToolOutput, ToolError> {
         let s = snapshot(&self.0).await?;
@@ -342,7 +340,7 @@ impl TypedTool for TopProcesses {
     const NAME: &'static str = names::TOP_PROCESSES;
     type Args = ProcessArguments;
     fn description(&self) -> &'static str {
-        "The processes using the most CPU or memory (names and PIDs only), 1 to 25 of them."
+        "Processes using the most CPU or memory (names and PIDs)."
     }
     async fn run(&self, args: ProcessArguments) -> Result<ToolOutput, ToolError> {
         let limit = args.limit.unwrap_or(10) as usize;
@@ -408,7 +406,7 @@ impl TypedTool for NetworkUsage {
     const NAME: &'static str = names::NETWORK_USAGE;
     type Args = NetworkArguments;
     fn description(&self) -> &'static str {
-        "Current network throughput (receive/transmit per second) and totals per interface."
+        "Network throughput and totals per interface."
     }
     async fn run(&self, args: NetworkArguments) -> Result<ToolOutput, ToolError> {
         let s = snapshot(&self.0).await?;
@@ -458,7 +456,7 @@ impl TypedTool for Temperatures {
     const NAME: &'static str = names::TEMPERATURES;
     type Args = NoArguments;
     fn description(&self) -> &'static str {
-        "Hardware temperature sensors (CPU, disks, board) in °C with their critical thresholds."
+        "Temperature sensors in °C with critical thresholds."
     }
     async fn run(&self, _: NoArguments) -> Result<ToolOutput, ToolError> {
         let s = snapshot(&self.0).await?;

@@ -172,6 +172,7 @@ mod tests {
                     refused: false,
                     refusal_category: None,
                     tool_calls: Vec::new(),
+                    llm_calls: 0,
                 }),
                 Behaviour::Fail => Err(ChatError::Unavailable("llm down at 10.0.0.9".into())),
                 Behaviour::Panic => panic!("boom"),

@@ -198,6 +198,10 @@ pub struct Reply {
     /// What kind of change was declined, e.g. `container_lifecycle`.
     pub refusal_category: Option<String>,
     pub tool_calls: Vec<ToolCall>,
+    /// Calls made to a language model for this answer: 0 for commands, refusals and offline
+    /// answers.
+    #[serde(default)]
+    pub llm_calls: u32,
 }
 
 impl Reply {
@@ -225,6 +229,7 @@ impl Reply {
                     duration_ms: c.duration_ms,
                 })
                 .collect(),
+            llm_calls: self.llm_calls,
         }
     }
 }
@@ -239,6 +244,7 @@ pub struct WireReply<'a> {
     pub refusal_category: Option<&'a str>,
     pub tool_calls_made: Vec<&'a str>,
     pub tool_calls: Vec<WireToolCall<'a>>,
+    pub llm_calls: u32,
 }
 
 /// One tool call inside a [`WireReply`].
@@ -401,6 +407,7 @@ mod tests {
             conversation_id: "c1".into(),
             refused: false,
             refusal_category: None,
+            llm_calls: 0,
             tool_calls: vec![ToolCall {
                 name: "cpu_usage".into(),
                 arguments: serde_json::json!({}),

@@ -148,6 +148,7 @@ impl ChatHandler for Recorder {
             refused: false,
             refusal_category: None,
             tool_calls,
+            llm_calls: 0,
         })
     }
 

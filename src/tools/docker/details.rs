@@ -323,9 +323,7 @@ impl TypedTool for ContainerDetails {
     const NAME: &'static str = names::CONTAINER_DETAILS;
     type Args = ContainerArguments;
     fn description(&self) -> &'static str {
-        "One container in depth: state, health and its last checks, exit code, OOM-killed, \
-         start/finish times, restart policy and count, image, ports, mounts, networks and \
-         labels (never environment variables)."
+        "One container in depth: state, health, exit code, OOM kill, start/finish, restarts, image, ports, mounts, networks, labels."
     }
     async fn run(&self, args: ContainerArguments) -> Result<ToolOutput, ToolError> {
         let found = self.0.find(args.host.as_deref(), &args.name).await?;

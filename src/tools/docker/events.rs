@@ -44,9 +44,7 @@ impl TypedTool for DockerEvents {
     const NAME: &'static str = names::DOCKER_EVENTS;
     type Args = EventsArguments;
     fn description(&self) -> &'static str {
-        "What went wrong with containers recently: crashes (non-zero exits), OOM kills, kills, \
-         restarts and health-check changes within a window (default the last 24 h), per \
-         container. Answers \"did anything crash?\" and \"why did X restart?\"."
+        "Container crashes, OOM kills, restarts and health changes in a window (default 24h): why did X restart?"
     }
     async fn run(&self, args: EventsArguments) -> Result<ToolOutput, ToolError> {
         let since_text = args

@@ -89,8 +89,7 @@ impl TypedTool for ListImages {
     const NAME: &'static str = names::LIST_IMAGES;
     type Args = InfoArguments;
     fn description(&self) -> &'static str {
-        "Docker images stored on the engine: count, total size, and each image's tag, size, age \
-         and how many containers use it, largest first."
+        "Docker images: tag, size, age and how many containers use each."
     }
     async fn run(&self, args: InfoArguments) -> Result<ToolOutput, ToolError> {
         let answers = self
@@ -174,8 +173,7 @@ impl TypedTool for DockerDiskUsage {
     const NAME: &'static str = names::DOCKER_DISK_USAGE;
     type Args = InfoArguments;
     fn description(&self) -> &'static str {
-        "Disk used by Docker: images (and how much no container uses) and containers' writable \
-         layers, like `docker system df`."
+        "Disk used by Docker images and containers, like `docker system df`."
     }
     async fn run(&self, args: InfoArguments) -> Result<ToolOutput, ToolError> {
         let answers = self

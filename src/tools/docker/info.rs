@@ -25,8 +25,7 @@ impl TypedTool for DockerInfo {
     const NAME: &'static str = names::DOCKER_INFO;
     type Args = InfoArguments;
     fn description(&self) -> &'static str {
-        "The Docker engine: version, API version, OS, counts of containers by state (and \
-         unhealthy ones) and of images."
+        "Docker engine version and counts of containers by state and of images."
     }
     async fn run(&self, args: InfoArguments) -> Result<ToolOutput, ToolError> {
         let (answers, failures) = self

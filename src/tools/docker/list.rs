@@ -226,9 +226,7 @@ impl TypedTool for ListContainers {
     const NAME: &'static str = names::LIST_CONTAINERS;
     type Args = ListArguments;
     fn description(&self) -> &'static str {
-        "Docker containers with state, health, uptime, restart count, image and ports. Running \
-         ones by default; `all` for every state, or `state` (running, stopped, exited, \
-         restarting, paused, created, dead, unhealthy, healthy), or part of a `name`."
+        "Containers with state, health, uptime, restarts, image, ports. Running only unless `all` or `state`."
     }
     async fn run(&self, args: ListArguments) -> Result<ToolOutput, ToolError> {
         let all = args.all.unwrap_or(false);

@@ -230,8 +230,7 @@ impl TypedTool for ContainerStats {
     const NAME: &'static str = names::CONTAINER_STATS;
     type Args = StatsArguments;
     fn description(&self) -> &'static str {
-        "Live CPU %, memory use and limit, network and block I/O of one running container or of \
-         all, ordered by CPU or memory: which containers use the most resources."
+        "Live CPU %, memory, network and block I/O of running containers."
     }
     async fn run(&self, args: StatsArguments) -> Result<ToolOutput, ToolError> {
         let order = args.sort_by.unwrap_or_default();
