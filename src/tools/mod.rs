@@ -7,6 +7,7 @@ pub mod format;
 pub mod names;
 pub mod redact;
 pub mod sampler;
+pub mod single_flight;
 pub mod system;
 
 use std::collections::BTreeMap;
@@ -14,10 +15,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures::FutureExt;
 use homelab_port::ToolCall;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+use self::single_flight::SingleFlight;
 
 /// What a tool returns: compact structured data (for LLMs and `--json`) and a Markdown rendering
 /// with the real figures (for the offline answerer and direct commands).
@@ -79,6 +83,11 @@ pub trait Tool: Send + Sync {
     fn parameters(&self) -> Value;
     /// Runs with arguments already known to be a JSON object.
     async fn run(&self, arguments: Value) -> Result<ToolOutput, ToolError>;
+    /// How long a result may be served again to an identical call (a list, a second); zero for
+    /// figures that must be live. Concurrent identical calls share one run either way.
+    fn freshness(&self) -> Duration {
+        Duration::ZERO
+    }
 }
 
 /// A tool written against its own argument type: the schema an LLM sees is derived from that
@@ -94,6 +103,10 @@ pub trait TypedTool: Send + Sync + 'static {
     fn description(&self) -> &'static str;
     /// Runs with arguments that already parsed.
     async fn run(&self, args: Self::Args) -> Result<ToolOutput, ToolError>;
+    /// See [`Tool::freshness`].
+    fn freshness(&self) -> Duration {
+        Duration::ZERO
+    }
 }
 
 #[async_trait]
@@ -111,6 +124,9 @@ impl<T: TypedTool> Tool for T {
         let args = parse_arguments::<T::Args>(arguments)?;
         TypedTool::run(self, args).await
     }
+    fn freshness(&self) -> Duration {
+        TypedTool::freshness(self)
+    }
 }
 
 /// The outcome of one call through the registry, with what the audit log needs.
@@ -125,6 +141,7 @@ pub struct CallOutcome {
 pub struct ToolRegistry {
     tools: BTreeMap<&'static str, Arc<dyn Tool>>,
     timeout: Duration,
+    flights: Arc<SingleFlight>,
 }
 
 impl std::fmt::Debug for ToolRegistry {
@@ -141,6 +158,7 @@ impl ToolRegistry {
         Self {
             tools: BTreeMap::new(),
             timeout,
+            flights: Arc::default(),
         }
     }
 
@@ -176,17 +194,30 @@ impl ToolRegistry {
                 "arguments must be a JSON object".to_owned(),
             )),
             Some(tool) => {
-                match tokio::time::timeout(self.timeout, tool.run(arguments.clone())).await {
-                    Ok(result) => result,
-                    Err(_) => Err(ToolError::TimedOut(self.timeout.as_secs())),
-                }
+                // Identical concurrent calls share one run (serde_json orders object keys, so
+                // the arguments' text is canonical).
+                let key = format!("{name}\u{1f}{arguments}");
+                let (tool, arguments, timeout) = (tool.clone(), arguments.clone(), self.timeout);
+                self.flights
+                    .run(key, tool.freshness(), move || {
+                        async move {
+                            let result =
+                                match tokio::time::timeout(timeout, tool.run(arguments)).await {
+                                    Ok(result) => result,
+                                    Err(_) => Err(ToolError::TimedOut(timeout.as_secs())),
+                                };
+                            // The one place tool output is redacted: the reply, the audit entry
+                            // and the LLM request are all made from what leaves here.
+                            result
+                                .map(ToolOutput::redacted)
+                                .map_err(ToolError::redacted)
+                        }
+                        .boxed()
+                    })
+                    .await
             }
         };
-        // The one place tool output is redacted: the reply, the audit entry and the LLM request
-        // are all made from what leaves here.
-        let result = result
-            .map(ToolOutput::redacted)
-            .map_err(ToolError::redacted);
+        let result = result.map_err(ToolError::redacted);
         CallOutcome {
             record: ToolCall {
                 name: name.to_owned(),

@@ -225,6 +225,11 @@ fn ports(summary: &ContainerSummary) -> Vec<String> {
 impl TypedTool for ListContainers {
     const NAME: &'static str = names::LIST_CONTAINERS;
     type Args = ListArguments;
+    /// A second: concurrent "what is running?" questions cost Docker one list, and nothing a
+    /// person asks about changes faster than the answer says ("as of 0.4 s ago").
+    fn freshness(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
     fn description(&self) -> &'static str {
         "Containers with state, health, uptime, restarts, image, ports. Running only unless `all` or `state`."
     }
