@@ -1,7 +1,7 @@
 //! Per-conversation memory, bounded three ways (turns per conversation, idle expiry, number of
 //! conversations) so that follow-ups work and a long-running server never grows without limit.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -19,16 +19,55 @@ pub struct Turn {
     pub refusal: Option<crate::policy::Category>,
 }
 
+/// Bytes of an answer kept: all that is ever replayed to a model.
+const KEPT_ANSWER_BYTES: usize = 2 * 1024;
+
 #[derive(Debug)]
 struct Conversation {
     turns: VecDeque<Turn>,
     last_used: Instant,
+    /// Its key in [`Held::by_age`].
+    age: u64,
+}
+
+/// The conversations, and their order of last use, so the oldest is found without a scan:
+/// a busy server creates one conversation per request that names none.
+#[derive(Debug, Default)]
+struct Held {
+    by_id: HashMap<String, Conversation>,
+    by_age: BTreeMap<u64, String>,
+    next_age: u64,
+}
+
+impl Held {
+    fn remove(&mut self, id: &str) {
+        if let Some(conversation) = self.by_id.remove(id) {
+            self.by_age.remove(&conversation.age);
+        }
+    }
+
+    fn remove_oldest(&mut self) {
+        if let Some((_, id)) = self.by_age.pop_first() {
+            self.by_id.remove(&id);
+        }
+    }
+
+    /// Forgets conversations idle longer than `expiry`, oldest first, stopping at the first
+    /// that is not.
+    fn expire(&mut self, now: Instant, expiry: Duration) {
+        while let Some(id) = self.by_age.first_key_value().map(|(_, id)| id.clone()) {
+            match self.by_id.get(&id) {
+                Some(c) if now.duration_since(c.last_used) <= expiry => break,
+                _ => self.remove_oldest(),
+            }
+        }
+    }
 }
 
 /// All live conversations.
 #[derive(Debug)]
 pub struct ConversationStore {
-    conversations: Mutex<HashMap<String, Conversation>>,
+    held: Mutex<Held>,
     max_turns: usize,
     idle_expiry: Duration,
     max_conversations: usize,
@@ -37,7 +76,7 @@ pub struct ConversationStore {
 impl ConversationStore {
     pub fn new(config: &ConversationConfig) -> Self {
         Self {
-            conversations: Mutex::new(HashMap::new()),
+            held: Mutex::default(),
             max_turns: config.max_turns.max(1),
             idle_expiry: Duration::from_secs(config.idle_expiry_secs),
             max_conversations: config.max_conversations.max(1),
@@ -46,10 +85,10 @@ impl ConversationStore {
 
     /// Earlier turns of a conversation, oldest first; empty when unknown or expired.
     pub fn history(&self, id: &str) -> Vec<Turn> {
-        let mut conversations = self.lock();
-        match conversations.get(id) {
+        let mut held = self.lock();
+        match held.by_id.get(id) {
             Some(c) if c.last_used.elapsed() > self.idle_expiry => {
-                conversations.remove(id);
+                held.remove(id);
                 Vec::new()
             }
             Some(c) => c.turns.iter().cloned().collect(),
@@ -57,30 +96,37 @@ impl ConversationStore {
         }
     }
 
-    /// Adds a turn, dropping the oldest beyond the limit.
-    pub fn record(&self, id: &str, turn: Turn) {
-        let now = Instant::now();
-        let mut conversations = self.lock();
-        if !conversations.contains_key(id) && conversations.len() >= self.max_conversations {
-            conversations.retain(|_, c| now.duration_since(c.last_used) <= self.idle_expiry);
-            if conversations.len() >= self.max_conversations
-                && let Some(oldest) = conversations
-                    .iter()
-                    .min_by_key(|(_, c)| c.last_used)
-                    .map(|(id, _)| id.clone())
-            {
-                conversations.remove(&oldest);
-            }
+    /// Adds a turn, dropping the oldest beyond the limit. An answer is kept to its first
+    /// 2 KiB, all a model is ever sent of it.
+    pub fn record(&self, id: &str, mut turn: Turn) {
+        if turn.answer.len() > KEPT_ANSWER_BYTES {
+            turn.answer = format!(
+                "{}…",
+                homelab_kit::truncate_bytes(&turn.answer, KEPT_ANSWER_BYTES)
+            );
         }
-        let conversation = conversations
+        let now = Instant::now();
+        let mut held = self.lock();
+        held.expire(now, self.idle_expiry);
+        if !held.by_id.contains_key(id) && held.by_id.len() >= self.max_conversations {
+            held.remove_oldest();
+        }
+        let age = held.next_age;
+        held.next_age += 1;
+        let previous = held.by_id.get(id).map(|c| c.age);
+        if let Some(previous) = previous {
+            held.by_age.remove(&previous);
+        }
+        held.by_age.insert(age, id.to_owned());
+        let conversation = held
+            .by_id
             .entry(id.to_owned())
             .or_insert_with(|| Conversation {
                 turns: VecDeque::new(),
                 last_used: now,
+                age,
             });
-        if now.duration_since(conversation.last_used) > self.idle_expiry {
-            conversation.turns.clear();
-        }
+        conversation.age = age;
         conversation.last_used = now;
         conversation.turns.push_back(turn);
         while conversation.turns.len() > self.max_turns {
@@ -90,16 +136,16 @@ impl ConversationStore {
 
     /// How many conversations are held.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().by_id.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Conversation>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
         // A panic while holding the lock leaves only plain data behind; keep serving.
-        self.conversations
+        self.held
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -160,5 +206,33 @@ mod tests {
         assert_eq!(store.len(), 2);
         assert!(store.history("b").is_empty(), "b was least recently used");
         assert_eq!(store.history("a").len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn many_one_shot_conversations_stay_bounded_and_expire() {
+        let store = store(3, 60, 1000);
+        for n in 0..5000 {
+            store.record(&format!("c{n}"), turn(n));
+        }
+        assert_eq!(store.len(), 1000);
+        assert_eq!(store.history("c4999").len(), 1);
+        assert!(store.history("c3999").is_empty());
+        tokio::time::advance(Duration::from_secs(61)).await;
+        store.record("fresh", turn(1));
+        assert_eq!(
+            store.len(),
+            1,
+            "every idle conversation went at the next record"
+        );
+    }
+
+    #[test]
+    fn long_answers_are_kept_to_what_is_replayed() {
+        let store = store(3, 60, 10);
+        let mut long = turn(1);
+        long.answer = "é".repeat(5000);
+        store.record("c", long);
+        let kept = &store.history("c")[0].answer;
+        assert!(kept.len() <= KEPT_ANSWER_BYTES + 3 && kept.ends_with('…'));
     }
 }

@@ -236,7 +236,9 @@ pub struct ConversationConfig {
     pub max_turns: usize,
     /// A conversation untouched this long is forgotten.
     pub idle_expiry_secs: u64,
-    /// Conversations kept at once; the least recently used goes first.
+    /// Conversations kept at once; the least recently used goes first. Every request that names
+    /// no conversation starts one, so a busy HTTP client churns through them: 1,000 is far more
+    /// than a homelab's people hold (one-turn conversations take about 1 KB each).
     pub max_conversations: usize,
 }
 
@@ -245,7 +247,7 @@ impl Default for ConversationConfig {
         Self {
             max_turns: 10,
             idle_expiry_secs: 30 * 60,
-            max_conversations: 10_000,
+            max_conversations: 1_000,
         }
     }
 }
