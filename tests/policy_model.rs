@@ -139,8 +139,9 @@ async fn destructive_tool_calls_are_rejected_in_the_reply_and_the_audit() {
     ])
     .await;
     let dir = tempfile::tempdir().expect("tempdir");
-    // A question, so the policy lets it through to the model: the model is what misbehaves.
-    let reply = reply_of(&ask(&fake, dir.path(), "plex looks stuck, what's wrong with it?").await);
+    // A question the policy lets through and the router does not place, so every tool call is
+    // the model's own: the model is what misbehaves.
+    let reply = reply_of(&ask(&fake, dir.path(), "plex looks odd, have a look").await);
     assert_eq!(
         fake.rejections(),
         Vec::<String>::new(),
