@@ -271,13 +271,7 @@ mod real_daemon {
                 panic!("{question} was not routed");
             };
             assert!(!gathered.planned.is_empty(), "{question}");
-            let sent: String = gathered
-                .planned
-                .iter()
-                .zip(&gathered.outcomes)
-                .map(|(p, o)| compact::tool_result(p.tool, &p.arguments, &o.result))
-                .collect::<Vec<_>>()
-                .join("\n");
+            let sent = compact::gathered_results(&gathered);
             let offline = router::render_gathered(question, *gathered).text;
             // Offline log tails may be longer than what the model is sent: compare the figures
             // outside them, and check the sent tail is the offline tail's end.

@@ -135,6 +135,17 @@ pub fn tool_result(
     }
 }
 
+/// Every result a routed question gathered, in the form the model is sent, one after another.
+pub fn gathered_results(gathered: &crate::router::Gathered) -> String {
+    gathered
+        .planned
+        .iter()
+        .zip(&gathered.outcomes)
+        .map(|(p, o)| tool_result(p.tool, &p.arguments, &o.result))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Inside each fenced block, the newest `keep` lines, each cut to [`LOG_LINE_BYTES`].
 fn cap_log_tail(text: &str, keep: usize) -> String {
     let mut out: Vec<String> = Vec::new();
@@ -366,13 +377,7 @@ mod tests {
                 panic!("{question} was not routed");
             };
             assert!(!gathered.planned.is_empty(), "{question}");
-            let sent: String = gathered
-                .planned
-                .iter()
-                .zip(&gathered.outcomes)
-                .map(|(p, o)| tool_result(p.tool, &p.arguments, &o.result))
-                .collect::<Vec<_>>()
-                .join("\n");
+            let sent = gathered_results(&gathered);
             let offline = router::render_gathered(question, *gathered).text;
             let figures = figures(&offline);
             assert!(!figures.is_empty(), "{question}: {offline}");
