@@ -217,7 +217,6 @@ impl ToolRegistry {
                     .await
             }
         };
-        let result = result.map_err(ToolError::redacted);
         CallOutcome {
             record: ToolCall {
                 name: name.to_owned(),
