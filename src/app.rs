@@ -55,6 +55,7 @@ impl App {
         audit: Arc<dyn AuditSink>,
     ) -> Result<Self, BuildError> {
         install_crypto_provider();
+        crate::orchestrator::warm_up();
         let sampler = Sampler::start(&config.system);
         let (registry, alerts) = registry_with_alerts(config, &sampler);
         let tools = Arc::new(registry);

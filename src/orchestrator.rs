@@ -23,6 +23,34 @@ pub const MAX_MESSAGE_CHARS: usize = 16_000;
 /// Longest conversation id accepted from a client.
 const MAX_CONVERSATION_ID_CHARS: usize = 128;
 
+/// Builds the classifier tables, patterns and vocabularies that the first question would build
+/// otherwise (about 17 MB of heap), so the process is at its working size once it listens and
+/// the first answer is not the slowest. Each of these is built once per process.
+pub fn warm_up() {
+    let started = Instant::now();
+    for text in [
+        "please restart plex",
+        "restrat plex",
+        "Redémarre plex, s'il te plaît",
+        "how full is tank?",
+        "show the last 5 lines of plex since 3am",
+    ] {
+        let _ = policy::classify(text);
+        let _ = router::Route::for_question(text, &[]);
+    }
+    let _ = policy::classify_follow_up("yes, do it", Some(policy::Category::ContainerLifecycle));
+    let _ = policy::claimed_action("Done! Plex has been restarted.");
+    let _ = crate::tools::redact::redact_secrets(
+        "password=\"a b\" token: abc -----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----",
+    );
+    let _ = crate::llm::untrusted::wrap_tool_result(
+        "warm_up",
+        String::from("</tool_output>"),
+        &mut crate::llm::untrusted::ToolOutputBudget::default(),
+    );
+    tracing::debug!(elapsed = ?started.elapsed(), "classifier tables built");
+}
+
 /// What the orchestrator is made of.
 pub struct Orchestrator {
     tools: Arc<ToolRegistry>,
