@@ -110,7 +110,16 @@ pub fn registry_with_alerts(
     }
     // One evaluator, so the tool and the alert watcher agree on since when each alert has been
     // active.
-    let alerts = Arc::new(AlertEvaluator::new(config, sampler, docker.as_deref()));
+    let zfs = crate::tools::zfs::ZfsKstats::open(&config.zfs);
+    if let Some(kstats) = &zfs {
+        registry.register(Arc::new(crate::tools::zfs::ZfsPools(kstats.clone())));
+    }
+    let ups = crate::tools::ups::UpsStatus::new(&config.nut).map(Arc::new);
+    if let Some(ups) = &ups {
+        registry.register(ups.clone());
+    }
+    let alerts =
+        Arc::new(AlertEvaluator::new(config, sampler, docker.as_deref()).with_storage(zfs, ups));
     registry.register(Arc::new(ActiveAlerts(alerts.clone())));
     (registry, alerts)
 }

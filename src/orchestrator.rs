@@ -581,6 +581,15 @@ mod tests {
             .await
             .unwrap();
         assert!(reply.text.contains("can't see Docker"));
+        // No ZFS on this test's registry: the command says so instead of failing.
+        let reply = orchestrator
+            .handle(Inbound::command(
+                Origin::new(Platform::Matrix, "@a:b"),
+                Command::Pools,
+            ))
+            .await
+            .unwrap();
+        assert!(reply.text.contains("no ZFS kstats"), "{}", reply.text);
         assert_eq!(provider.calls.load(Ordering::SeqCst), 0);
         assert_eq!(audit.entries.lock().unwrap()[0].user_message, "/status");
     }

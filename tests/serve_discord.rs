@@ -81,6 +81,7 @@ async fn serve_registers_answers_ask_and_denies_a_stranger_ephemerally() {
             "container",
             "logs",
             "disk",
+            "pools",
             "alerts",
             "help"
         ]

@@ -25,6 +25,8 @@ use crate::config::{AlertsConfig, Config};
 use crate::tools::docker::DockerHosts;
 use crate::tools::docker::client::{self, DockerClient};
 use crate::tools::sampler::Sampler;
+use crate::tools::ups::UpsStatus;
+use crate::tools::zfs::ZfsKstats;
 
 pub use self::rules::{
     ContainerCounts, ContainerFacts, DiskFigure, EngineFacts, Facts, Figures, RecentRestarts,
@@ -118,6 +120,8 @@ pub struct AlertEvaluator {
     config: AlertsConfig,
     sampler: Sampler,
     engines: Vec<Arc<DockerClient>>,
+    zfs: Option<ZfsKstats>,
+    ups: Option<Arc<UpsStatus>>,
     memory: Mutex<Memory>,
 }
 
@@ -156,8 +160,17 @@ impl AlertEvaluator {
             config: config.clone(),
             sampler,
             engines,
+            zfs: None,
+            ups: None,
             memory: Mutex::new(Memory::default()),
         }
+    }
+
+    /// Also judges the ZFS pools and the UPS these read.
+    pub fn with_storage(mut self, zfs: Option<ZfsKstats>, ups: Option<Arc<UpsStatus>>) -> Self {
+        self.zfs = zfs;
+        self.ups = ups;
+        self
     }
 
     /// Reads the latest system snapshot and every engine's containers, concurrently.
@@ -167,11 +180,28 @@ impl AlertEvaluator {
             .snapshot()
             .await
             .ok_or(AlertError::NoSystemData)?;
-        let engines = join_all(self.engines.iter().map(|c| docker::engine_facts(c))).await;
+        let engines = join_all(self.engines.iter().map(|c| docker::engine_facts(c)));
+        let pools = async {
+            match &self.zfs {
+                // Pools that cannot be read now are not a new alert: the kstats are local files
+                // that vanish only when ZFS is unloaded.
+                Some(zfs) => zfs.read().await.map(|s| s.pools).unwrap_or_default(),
+                None => Vec::new(),
+            }
+        };
+        let ups = async {
+            match &self.ups {
+                Some(ups) => Some(ups.readings(None).await.map_err(|e| e.to_string())),
+                None => None,
+            }
+        };
+        let (engines, pools, ups) = tokio::join!(engines, pools, ups);
         Ok(Facts {
             taken_at: Utc::now(),
             system,
             engines,
+            pools,
+            ups,
         })
     }
 
@@ -285,6 +315,8 @@ mod tests {
                     ..ContainerFacts::default()
                 }]),
             }],
+            pools: Vec::new(),
+            ups: None,
         }
     }
 

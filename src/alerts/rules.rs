@@ -11,6 +11,8 @@ use super::{Alert, Severity};
 use crate::config::AlertsConfig;
 use crate::tools::format::{bytes, duration_secs, percent, ratio_percent, round1};
 use crate::tools::sampler::Snapshot;
+use crate::tools::ups::{UpsReading, runtime_words};
+use crate::tools::zfs::PoolState;
 
 /// Exit codes of a container stopped on purpose (`docker stop` sends SIGTERM, then SIGKILL;
 /// Ctrl-C sends SIGINT). Such a container is stopped, not failed, unless it was OOM-killed.
@@ -23,6 +25,10 @@ pub struct Facts {
     pub system: Arc<Snapshot>,
     /// One entry per Docker engine; empty when this host has no Docker.
     pub engines: Vec<EngineFacts>,
+    /// ZFS pools from the kstats; empty without ZFS.
+    pub pools: Vec<PoolState>,
+    /// Each UPS's reading, or why upsd could not be read; `None` when no UPS is configured.
+    pub ups: Option<Result<Vec<UpsReading>, String>>,
 }
 
 /// One Docker engine's containers, or why they could not be read.
@@ -121,7 +127,7 @@ pub fn evaluate(config: &AlertsConfig, facts: &Facts) -> Vec<Alert> {
             continue;
         }
         // Judged on the figure shown, to one decimal, so "85.0 %" never reads as below 85.
-        let used = round1(ratio_percent(disk.used_bytes, disk.total_bytes));
+        let used = disk.used_percent();
         let Some((severity, limit)) = above(
             used,
             config.disk_warning_percent,
@@ -245,6 +251,64 @@ pub fn evaluate(config: &AlertsConfig, facts: &Facts) -> Vec<Alert> {
             ),
             None,
         );
+    }
+
+    for pool in facts.pools.iter().filter(|p| !p.healthy()) {
+        // TrueNAS rates any pool that is not ONLINE as critical: redundancy is gone or going.
+        push(
+            format!("pool:{}", pool.name),
+            Severity::Critical,
+            format!("pool {}", pool.name),
+            format!("ZFS pool `{}` is {}", pool.name, pool.state),
+            None,
+        );
+    }
+    match &facts.ups {
+        None => {}
+        Some(Err(error)) => push(
+            "ups".into(),
+            Severity::Warning,
+            "ups".into(),
+            format!("cannot read the UPS: {error}"),
+            None,
+        ),
+        Some(Ok(readings)) => {
+            for ups in readings {
+                if ups.on_battery() || ups.low_battery() {
+                    let severity = if ups.low_battery() {
+                        Severity::Critical
+                    } else {
+                        Severity::Warning
+                    };
+                    let mut message = format!("UPS `{}` is {}", ups.name, ups.status_words());
+                    if let Some(charge) = ups.charge_percent {
+                        message.push_str(&format!(", battery {charge:.0}%"));
+                    }
+                    if let Some(runtime) = ups.runtime_secs {
+                        message.push_str(&format!(", about {} left", runtime_words(runtime)));
+                    }
+                    push(
+                        format!("ups:{}:battery", ups.name),
+                        severity,
+                        format!("ups {}", ups.name),
+                        message,
+                        None,
+                    );
+                }
+                if ups.flags.iter().any(|f| f == "RB") {
+                    push(
+                        format!("ups:{}:replace", ups.name),
+                        Severity::Warning,
+                        format!("ups {}", ups.name),
+                        format!(
+                            "UPS `{}` reports that its battery needs replacing",
+                            ups.name
+                        ),
+                        None,
+                    );
+                }
+            }
+        }
     }
 
     let several = facts.engines.len() > 1;
@@ -436,7 +500,7 @@ pub fn figures(facts: &Facts) -> Figures {
         .filter(|d| d.total_bytes > 0)
         .map(|d| DiskFigure {
             mount_point: d.mount_point.clone(),
-            used_percent: round1(ratio_percent(d.used_bytes, d.total_bytes)),
+            used_percent: d.used_percent(),
         })
         .max_by(|a, b| a.used_percent.total_cmp(&b.used_percent));
     let containers = (!facts.engines.is_empty()).then(|| {
@@ -494,6 +558,8 @@ mod tests {
             taken_at: taken_at(),
             system: Arc::new(system),
             engines,
+            pools: Vec::new(),
+            ups: None,
         }
     }
 

@@ -44,6 +44,7 @@ pub const LEGACY_ENV: &[(&str, &str)] = &[
     ("RATE_LIMIT_WINDOW", "rate_limit.window_secs"),
     ("LOG_LEVEL", "log.level"),
     ("DOCKER_HOST", "docker.host"),
+    ("NUT_ADDRESS", "nut.address"),
     ("DISCORD_TOKEN", "discord.token"),
     ("DISCORD_TOKEN_FILE", "discord.token_file"),
     ("MATRIX_HOMESERVER", "matrix.homeserver"),
@@ -73,6 +74,10 @@ pub struct Config {
     /// The Matrix bot, on when a homeserver is set; the adapter owns the section.
     pub matrix: homelab_matrix::Config,
     pub alerts: AlertsConfig,
+    /// ZFS pools read from kstat files; offered when the directory exists.
+    pub zfs: crate::tools::zfs::ZfsConfig,
+    /// A UPS through Network UPS Tools; offered when an address is set.
+    pub nut: crate::tools::ups::NutConfig,
 }
 
 impl Config {

@@ -37,6 +37,8 @@ pub enum Intent {
     Containers,
     Logs,
     Alerts,
+    Pools,
+    Ups,
     Help,
 }
 
@@ -51,6 +53,8 @@ pub const HELP_TEXT: &str = "I'm a read-only assistant for this server. Ask me a
 - **network** — \"How much traffic is there?\"\n\
 - **containers and their logs** — \"Which containers are running?\", \"logs of plex\"\n\
 - **alerts** — \"Any problems?\"\n\
+- **ZFS pools** — \"Is my pool healthy?\"\n\
+- **the UPS** — \"How long would the UPS last?\"\n\
 I never change anything: no restarts, deletes, installs or commands.";
 
 /// What is asked: its subjects and everything it names.
@@ -83,6 +87,7 @@ impl Route {
         let (intents, slots) = match command {
             Command::Status => (vec![Intent::Overview], Slots::default()),
             Command::Disk => (vec![Intent::Disk], Slots::default()),
+            Command::Pools => (vec![Intent::Pools], Slots::default()),
             Command::Alerts => (vec![Intent::Alerts], Slots::default()),
             Command::Help => (vec![Intent::Help], Slots::default()),
             Command::Containers { all } => (

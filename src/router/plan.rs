@@ -42,6 +42,14 @@ pub fn plan(
             Intent::Help => {}
             Intent::Overview => {
                 want(intent, names::SYSTEM_OVERVIEW, json!({}));
+                // On a NAS the pools and the UPS are part of "how is it doing?"; each is offered
+                // only where it exists, and a question that asks for them already has them.
+                if !intents.contains(&Intent::Pools) {
+                    want(Intent::Pools, names::ZFS_POOLS, json!({}));
+                }
+                if !intents.contains(&Intent::Ups) {
+                    want(Intent::Ups, names::UPS_STATUS, json!({}));
+                }
             }
             Intent::Cpu => {
                 want(intent, names::CPU_USAGE, json!({}));
@@ -85,6 +93,24 @@ pub fn plan(
                 notes.extend(container_notes);
                 for (tool, arguments) in container_calls {
                     want(intent, tool, arguments);
+                }
+            }
+            Intent::Pools => {
+                if !want(intent, names::ZFS_POOLS, json!({})) {
+                    notes.push(
+                        "I can't see any ZFS pool: this host publishes no ZFS kstats \
+                         (zfs.kstat_path)."
+                            .to_owned(),
+                    );
+                }
+            }
+            Intent::Ups => {
+                if !want(intent, names::UPS_STATUS, json!({})) {
+                    notes.push(
+                        "No UPS is connected to this assistant: set nut.address (NUT_ADDRESS) \
+                         to the upsd that watches it."
+                            .to_owned(),
+                    );
                 }
             }
             Intent::Alerts => {

@@ -45,6 +45,8 @@ pub(super) fn subject(intent: Intent) -> &'static str {
         Intent::Containers => "containers",
         Intent::Logs => "logs",
         Intent::Alerts => "alerts",
+        Intent::Pools => "ZFS pools",
+        Intent::Ups => "UPS",
         Intent::Help => "help",
     }
 }

@@ -348,6 +348,46 @@ pub(super) const ALERTS: &[&str] = &[
 ];
 
 /// Overview words that, next to a container word, are about the containers.
+/// Words that name a ZFS pool or its parts.
+pub(super) const POOL_WORDS: &[&str] = &[
+    "pool",
+    "pools",
+    "zpool",
+    "zpools",
+    "zfs",
+    "arc",
+    "vdev",
+    "vdevs",
+    "raidz",
+    "mirror",
+    "degraded",
+    "resilver",
+    "resilvering",
+    "scrub",
+    "scrubs",
+    "scrubbed",
+];
+/// Words that name the UPS or mains power.
+pub(super) const UPS_WORDS: &[&str] = &[
+    "ups",
+    "upses",
+    "battery",
+    "batteries",
+    "outage",
+    "blackout",
+    "mains",
+    "runtime",
+    "nut",
+    "onduleur",
+    "usv",
+    "sai",
+    "nobreak",
+    "batterie",
+    "batería",
+    "bateria",
+    "accu",
+];
+/// Words that ask whether something is healthy: about a named subject, not the whole host.
 pub(super) const CONTAINER_HEALTH_WORDS: &[&str] = &["health", "healthy", "status"];
 /// "Why did plex restart?", "did anything crash?": the engine's event log answers these.
 pub(super) const CRASH_WORDS: &[&str] = &[
@@ -674,6 +714,25 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
     if has(NETWORK) {
         intents.push(Intent::Network);
     }
+    if has(POOL_WORDS) {
+        // "Is my pool healthy?" asks for the pool's state; "how full is my pool?" or "space left
+        // on my pools" for its capacity alone, unless a ZFS word ("zfs", "scrub") says more.
+        let capacity = words
+            .iter()
+            .any(|w| DISK.contains(&w.as_str()) && !POOL_WORDS.contains(&w.as_str()));
+        let zfs_word = words
+            .iter()
+            .any(|w| POOL_WORDS.contains(&w.as_str()) && w != "pool" && w != "pools");
+        if !capacity {
+            intents.retain(|i| *i != Intent::Disk);
+        }
+        if !capacity || zfs_word {
+            intents.push(Intent::Pools);
+        }
+    }
+    if has(UPS_WORDS) {
+        intents.push(Intent::Ups);
+    }
     // "How much space does docker use?" is about Docker's disk, not the host's filesystems.
     if has(&["docker"]) && has(DOCKER_SPACE_WORDS) {
         intents.retain(|i| *i != Intent::Disk);
@@ -693,7 +752,12 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
         }
         intents.push(Intent::Containers);
     }
-    let about_containers = intents.contains(&Intent::Containers) || intents.contains(&Intent::Logs);
+    let about_containers = intents.iter().any(|i| {
+        matches!(
+            i,
+            Intent::Containers | Intent::Logs | Intent::Pools | Intent::Ups
+        )
+    });
     // "Which containers are healthy?" asks about containers' health, not the host's.
     let overview = words.iter().any(|w| {
         STRONG_OVERVIEW.contains(&w.as_str())
@@ -728,6 +792,8 @@ pub(super) fn known_word(word: &str) -> bool {
             EVENT_WORDS,
             IMAGE_WORDS,
             DOCKER_SPACE_WORDS,
+            POOL_WORDS,
+            UPS_WORDS,
             STOPWORDS,
         ]
         .iter()

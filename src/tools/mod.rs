@@ -9,6 +9,8 @@ pub mod redact;
 pub mod sampler;
 pub mod single_flight;
 pub mod system;
+pub mod ups;
+pub mod zfs;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

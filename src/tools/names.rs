@@ -18,3 +18,5 @@ pub const DOCKER_INFO: &str = "docker_info";
 pub const LIST_IMAGES: &str = "list_images";
 pub const DOCKER_DISK_USAGE: &str = "docker_disk_usage";
 pub const ACTIVE_ALERTS: &str = "active_alerts";
+pub const ZFS_POOLS: &str = "zfs_pools";
+pub const UPS_STATUS: &str = "ups_status";

@@ -113,6 +113,33 @@ pub struct DiskInfo {
     pub read_only: bool,
 }
 
+impl DiskInfo {
+    /// Size, used and available the way df computes them: used = (blocks − free) × fragment
+    /// size; available = what an unprivileged user can still write.
+    pub fn from_statvfs(stat: &rustix::fs::StatVfs) -> Self {
+        let fragment = stat.f_frsize.max(1);
+        let total = stat.f_blocks.saturating_mul(fragment);
+        let free = stat.f_bfree.saturating_mul(fragment);
+        Self {
+            total_bytes: total,
+            used_bytes: total.saturating_sub(free),
+            available_bytes: stat.f_bavail.saturating_mul(fragment),
+            read_only: stat.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY),
+            ..Self::default()
+        }
+    }
+
+    /// Percent used as df's `Use%` shows it: used over what users can have (used + available),
+    /// so the root reserve does not hide a full disk; rounded up, to one decimal.
+    pub fn used_percent(&self) -> f64 {
+        let usable = self.used_bytes.saturating_add(self.available_bytes);
+        if usable == 0 {
+            return 0.0;
+        }
+        (self.used_bytes as f64 * 1000.0 / usable as f64).ceil() / 10.0
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct NetworkInfo {
     pub interface: String,
@@ -276,14 +303,24 @@ impl Probes {
                 continue;
             }
             let device = disk.name().to_string_lossy().into_owned();
-            let info = DiskInfo {
-                mount_point: mount_point.display().to_string(),
-                device,
-                filesystem,
-                total_bytes: disk.total_space(),
-                used_bytes: disk.total_space().saturating_sub(disk.available_space()),
-                available_bytes: disk.available_space(),
-                read_only: disk.is_read_only(),
+            // sysinfo's "used" would be total − available, which counts the blocks reserved for
+            // root as used (5 % of an ext4 volume); statvfs gives the figures df shows.
+            let info = match rustix::fs::statvfs(mount_point) {
+                Ok(stat) => DiskInfo {
+                    mount_point: mount_point.display().to_string(),
+                    device,
+                    filesystem,
+                    ..DiskInfo::from_statvfs(&stat)
+                },
+                Err(_) => DiskInfo {
+                    mount_point: mount_point.display().to_string(),
+                    device,
+                    filesystem,
+                    total_bytes: disk.total_space(),
+                    used_bytes: disk.total_space().saturating_sub(disk.available_space()),
+                    available_bytes: disk.available_space(),
+                    read_only: disk.is_read_only(),
+                },
             };
             // Bind mounts repeat a device; keep the shortest mount point for each.
             match disks.iter_mut().find(|d| d.device == info.device) {
@@ -300,21 +337,10 @@ impl Probes {
                 continue;
             }
             match rustix::fs::statvfs(path) {
-                Ok(stat) => {
-                    let block = stat.f_frsize.max(1);
-                    let total = stat.f_blocks.saturating_mul(block);
-                    let available = stat.f_bavail.saturating_mul(block);
-                    let free = stat.f_bfree.saturating_mul(block);
-                    disks.push(DiskInfo {
-                        mount_point: shown,
-                        device: String::new(),
-                        filesystem: String::new(),
-                        total_bytes: total,
-                        used_bytes: total.saturating_sub(free),
-                        available_bytes: available,
-                        read_only: stat.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY),
-                    });
-                }
+                Ok(stat) => disks.push(DiskInfo {
+                    mount_point: shown,
+                    ..DiskInfo::from_statvfs(&stat)
+                }),
                 Err(err) => tracing::warn!("cannot read usage of {shown}: {err}"),
             }
         }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::format::{bytes, duration_secs, percent, rate, ratio_percent, round1, usage};
-use super::sampler::{MAX_PROCESSES, Sampler, Snapshot};
+use super::sampler::{DiskInfo, MAX_PROCESSES, Sampler, Snapshot};
 use super::{Tool, ToolError, ToolOutput, TypedTool, names};
 
 /// All system tools over one sampler.
@@ -53,12 +53,22 @@ impl TypedTool for SystemOverview {
     }
 }
 
+/// "76 GiB of 251 GiB (31.2%)", with df's percent (see [`DiskInfo::used_percent`]).
+fn disk_usage(d: &DiskInfo) -> String {
+    format!(
+        "{} of {} ({})",
+        bytes(d.used_bytes),
+        bytes(d.total_bytes),
+        percent(d.used_percent())
+    )
+}
+
 fn overview(s: &Snapshot) -> ToolOutput {
     let memory_percent = ratio_percent(s.memory.used_bytes, s.memory.total_bytes);
-    let fullest = s.disks.iter().max_by(|a, b| {
-        ratio_percent(a.used_bytes, a.total_bytes)
-            .total_cmp(&ratio_percent(b.used_bytes, b.total_bytes))
-    });
+    let fullest = s
+        .disks
+        .iter()
+        .max_by(|a, b| a.used_percent().total_cmp(&b.used_percent()));
     let hottest = s
         .temperatures
         .iter()
@@ -88,7 +98,7 @@ fn overview(s: &Snapshot) -> ToolOutput {
         text.push_str(&format!(
             "- Fullest filesystem: `{}` {}\n",
             disk.mount_point,
-            usage(disk.used_bytes, disk.total_bytes)
+            disk_usage(disk)
         ));
     }
     if let Some(sensor) = hottest {
@@ -116,7 +126,7 @@ fn overview(s: &Snapshot) -> ToolOutput {
         },
         "fullest_filesystem": fullest.map(|d| json!({
             "mount_point": d.mount_point,
-            "used_percent": round1(ratio_percent(d.used_bytes, d.total_bytes)),
+            "used_percent": d.used_percent(),
             "available_bytes": d.available_bytes,
         })),
         "hottest_celsius": hottest.map(|t| round1(t.celsius)),
@@ -284,7 +294,7 @@ impl TypedTool for DiskUsage {
             text.push_str(&format!(
                 "- `{}`: {}, {} free{}\n",
                 d.mount_point,
-                usage(d.used_bytes, d.total_bytes),
+                disk_usage(d),
                 bytes(d.available_bytes),
                 if d.filesystem.is_empty() {
                     String::new()
@@ -301,7 +311,7 @@ impl TypedTool for DiskUsage {
                 "total_bytes": d.total_bytes,
                 "used_bytes": d.used_bytes,
                 "available_bytes": d.available_bytes,
-                "used_percent": round1(ratio_percent(d.used_bytes, d.total_bytes)),
+                "used_percent": d.used_percent(),
                 "read_only": d.read_only,
             })).collect::<Vec<_>>(),
         });

@@ -33,6 +33,7 @@ pub(crate) fn all() -> Vec<poise::Command<Data, CommandError>> {
         container(),
         logs(),
         disk(),
+        pools(),
         alerts(),
         help(),
     ]
@@ -102,6 +103,12 @@ async fn logs(
 #[poise::command(slash_command)]
 async fn disk(ctx: Context<'_>) -> Result<(), CommandError> {
     answer(ctx, Request::Command(Command::Disk)).await
+}
+
+/// ZFS pools and storage health
+#[poise::command(slash_command)]
+async fn pools(ctx: Context<'_>) -> Result<(), CommandError> {
+    answer(ctx, Request::Command(Command::Pools)).await
 }
 
 /// Current alerts
@@ -276,6 +283,7 @@ mod tests {
                 "container",
                 "logs",
                 "disk",
+                "pools",
                 "alerts",
                 "help"
             ]

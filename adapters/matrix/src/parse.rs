@@ -168,6 +168,7 @@ pub(crate) fn parse_command(text: &str, prefix: &str) -> Option<Request> {
         "status" => Request::Command(Command::Status),
         "disk" => Request::Command(Command::Disk),
         "alerts" => Request::Command(Command::Alerts),
+        "pools" => Request::Command(Command::Pools),
         "help" => Request::Command(Command::Help),
         "containers" => match args.as_slice() {
             [] => Request::Command(Command::Containers { all: false }),
@@ -229,6 +230,7 @@ mod tests {
         assert_eq!(parse_command("!status", "!"), cmd(Command::Status));
         assert_eq!(parse_command("  !STATUS please", "!"), cmd(Command::Status));
         assert_eq!(parse_command("!disk", "!"), cmd(Command::Disk));
+        assert_eq!(parse_command("!pools", "!"), cmd(Command::Pools));
         assert_eq!(parse_command("!alerts", "!"), cmd(Command::Alerts));
         assert_eq!(parse_command("!help", "!"), cmd(Command::Help));
         assert_eq!(

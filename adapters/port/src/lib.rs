@@ -100,6 +100,8 @@ pub enum Command {
     Disk,
     /// Current alerts.
     Alerts,
+    /// ZFS pools and storage health.
+    Pools,
     /// What the assistant can answer.
     Help,
 }
@@ -124,6 +126,7 @@ impl Command {
             }
             Command::Disk => "/disk".to_owned(),
             Command::Alerts => "/alerts".to_owned(),
+            Command::Pools => "/pools".to_owned(),
             Command::Help => "/help".to_owned(),
         }
     }
