@@ -118,6 +118,18 @@ pub fn registry_with_alerts(
     if let Some(ups) = &ups {
         registry.register(ups.clone());
     }
+    match crate::tools::truenas::TrueNas::from_config(&config.truenas) {
+        None => {}
+        Some(Err(error)) => tracing::warn!("TrueNAS tools are off: {error}"),
+        Some(Ok(truenas)) => {
+            use crate::tools::truenas::{Apps, Datasets, Snapshots, TrueNasAlerts, TrueNasPools};
+            registry.register(Arc::new(TrueNasPools(truenas.clone())));
+            registry.register(Arc::new(Datasets(truenas.clone())));
+            registry.register(Arc::new(Snapshots(truenas.clone())));
+            registry.register(Arc::new(TrueNasAlerts(truenas.clone())));
+            registry.register(Arc::new(Apps(truenas)));
+        }
+    }
     let alerts =
         Arc::new(AlertEvaluator::new(config, sampler, docker.as_deref()).with_storage(zfs, ups));
     registry.register(Arc::new(ActiveAlerts(alerts.clone())));

@@ -45,6 +45,10 @@ pub const LEGACY_ENV: &[(&str, &str)] = &[
     ("LOG_LEVEL", "log.level"),
     ("DOCKER_HOST", "docker.host"),
     ("NUT_ADDRESS", "nut.address"),
+    ("TRUENAS_URL", "truenas.url"),
+    ("TRUENAS_USERNAME", "truenas.username"),
+    ("TRUENAS_API_KEY", "truenas.api_key"),
+    ("TRUENAS_API_KEY_FILE", "truenas.api_key_file"),
     ("DISCORD_TOKEN", "discord.token"),
     ("DISCORD_TOKEN_FILE", "discord.token_file"),
     ("MATRIX_HOMESERVER", "matrix.homeserver"),
@@ -78,6 +82,8 @@ pub struct Config {
     pub zfs: crate::tools::zfs::ZfsConfig,
     /// A UPS through Network UPS Tools; offered when an address is set.
     pub nut: crate::tools::ups::NutConfig,
+    /// The TrueNAS SCALE API; offered when a URL is set.
+    pub truenas: crate::tools::truenas::TrueNasConfig,
 }
 
 impl Config {

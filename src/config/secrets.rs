@@ -20,6 +20,7 @@ pub const SECRET_SETTINGS: &[(&str, Option<&str>)] = &[
     ("matrix.password", Some("MATRIX_PASSWORD")),
     ("matrix.access_token", Some("MATRIX_ACCESS_TOKEN")),
     ("matrix.store_passphrase", None),
+    ("truenas.api_key", Some("TRUENAS_API_KEY")),
 ];
 
 /// `HOMELAB_HTTP__API_KEY` for `http.api_key`.
@@ -66,6 +67,7 @@ impl Config {
             llm,
             discord,
             matrix,
+            truenas,
             ..
         } = self;
         let llm_secrets = homelab_kit::read_secret_files!(llm;
@@ -73,11 +75,15 @@ impl Config {
             groq_api_key: groq_api_key_file,
             openai_api_key: openai_api_key_file,
         );
+        let truenas_secrets = homelab_kit::read_secret_files!(truenas;
+            api_key: api_key_file,
+        );
         for (section, found) in [
             ("http", http.read_secret_files()),
             ("llm", llm_secrets),
             ("discord", discord.read_secret_files()),
             ("matrix", matrix.read_secret_files()),
+            ("truenas", truenas_secrets),
         ] {
             problems.extend(in_section(section, found));
         }

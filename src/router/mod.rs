@@ -39,6 +39,9 @@ pub enum Intent {
     Alerts,
     Pools,
     Ups,
+    Snapshots,
+    Apps,
+    TrueNasAlerts,
     Help,
 }
 
@@ -55,6 +58,7 @@ pub const HELP_TEXT: &str = "I'm a read-only assistant for this server. Ask me a
 - **alerts** — \"Any problems?\"\n\
 - **ZFS pools** — \"Is my pool healthy?\"\n\
 - **the UPS** — \"How long would the UPS last?\"\n\
+- **TrueNAS** — \"When was the last scrub?\", \"How old is the newest snapshot of tank/media?\", \"Any TrueNAS alerts?\", \"Which apps need an update?\"\n\
 I never change anything: no restarts, deletes, installs or commands.";
 
 /// What is asked: its subjects and everything it names.

@@ -44,7 +44,9 @@ pub fn plan(
                 want(intent, names::SYSTEM_OVERVIEW, json!({}));
                 // On a NAS the pools and the UPS are part of "how is it doing?"; each is offered
                 // only where it exists, and a question that asks for them already has them.
-                if !intents.contains(&Intent::Pools) {
+                if !intents.contains(&Intent::Pools)
+                    && !want(Intent::Pools, names::TRUENAS_POOLS, json!({}))
+                {
                     want(Intent::Pools, names::ZFS_POOLS, json!({}));
                 }
                 if !intents.contains(&Intent::Ups) {
@@ -96,7 +98,10 @@ pub fn plan(
                 }
             }
             Intent::Pools => {
-                if !want(intent, names::ZFS_POOLS, json!({})) {
+                // TrueNAS's view has the scrubs and the failing devices; kstats only the state.
+                if !want(intent, names::TRUENAS_POOLS, json!({}))
+                    && !want(intent, names::ZFS_POOLS, json!({}))
+                {
                     notes.push(
                         "I can't see any ZFS pool: this host publishes no ZFS kstats \
                          (zfs.kstat_path)."
@@ -109,6 +114,26 @@ pub fn plan(
                     notes.push(
                         "No UPS is connected to this assistant: set nut.address (NUT_ADDRESS) \
                          to the upsd that watches it."
+                            .to_owned(),
+                    );
+                }
+            }
+            Intent::Snapshots | Intent::Apps | Intent::TrueNasAlerts => {
+                let (tool, arguments) = match intent {
+                    Intent::Snapshots => (
+                        names::SNAPSHOTS,
+                        slots
+                            .dataset
+                            .as_ref()
+                            .map_or_else(|| json!({}), |d| json!({"dataset": d})),
+                    ),
+                    Intent::Apps => (names::TRUENAS_APPS, json!({})),
+                    _ => (names::TRUENAS_ALERTS, json!({})),
+                };
+                if !want(intent, tool, arguments) {
+                    notes.push(
+                        "That needs the TrueNAS API, which this assistant is not connected to: \
+                         set truenas.url, truenas.username and a read-only API key."
                             .to_owned(),
                     );
                 }

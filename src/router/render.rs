@@ -47,6 +47,9 @@ pub(super) fn subject(intent: Intent) -> &'static str {
         Intent::Alerts => "alerts",
         Intent::Pools => "ZFS pools",
         Intent::Ups => "UPS",
+        Intent::Snapshots => "snapshots",
+        Intent::Apps => "apps",
+        Intent::TrueNasAlerts => "TrueNAS alerts",
         Intent::Help => "help",
     }
 }

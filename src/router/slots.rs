@@ -48,6 +48,8 @@ pub struct Slots {
     /// Memory rather than CPU, for processes and container stats.
     pub by_memory: bool,
     pub focus: ContainerFocus,
+    /// A ZFS dataset named with its pool: "tank/media".
+    pub dataset: Option<String>,
 }
 
 impl Slots {
@@ -119,6 +121,16 @@ impl Slots {
             state,
             by_memory: has(MEMORY) || words.iter().any(|w| w == "memory"),
             focus,
+            // "tank/media", not a path ("/mnt/tank") or a fraction ("1/2").
+            dataset: words
+                .iter()
+                .find(|w| {
+                    w.contains('/')
+                        && !w.starts_with('/')
+                        && !w.ends_with('/')
+                        && w.chars().next().is_some_and(char::is_alphabetic)
+                })
+                .cloned(),
         }
     }
 }

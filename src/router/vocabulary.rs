@@ -367,6 +367,33 @@ pub(super) const POOL_WORDS: &[&str] = &[
     "scrubs",
     "scrubbed",
 ];
+/// Words that name ZFS snapshots.
+pub(super) const SNAPSHOT_WORDS: &[&str] = &[
+    "snapshot",
+    "snapshots",
+    "snap",
+    "snaps",
+    "instantané",
+    "instantanés",
+    "schnappschuss",
+    "schnappschüsse",
+    "instantánea",
+    "instantáneas",
+];
+/// Words that name TrueNAS apps and their updates.
+pub(super) const APP_WORDS: &[&str] = &[
+    "app",
+    "apps",
+    "application",
+    "applications",
+    "update",
+    "updates",
+    "upgrade",
+    "upgrades",
+    "outdated",
+];
+/// Words that name TrueNAS itself.
+pub(super) const TRUENAS_WORDS: &[&str] = &["truenas", "freenas", "middleware"];
 /// Words that name the UPS or mains power.
 pub(super) const UPS_WORDS: &[&str] = &[
     "ups",
@@ -693,7 +720,12 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
         intents.push(Intent::Help);
     }
     if has(ALERTS) {
-        intents.push(Intent::Alerts);
+        // "Any TrueNAS alerts?" asks for TrueNAS's own list.
+        intents.push(if has(TRUENAS_WORDS) {
+            Intent::TrueNasAlerts
+        } else {
+            Intent::Alerts
+        });
     }
     let processes = has(PROCESSES) || (has(CONSUMING) && has(ASKING_WHO));
     if has(CPU) && !processes {
@@ -733,6 +765,11 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
     if has(UPS_WORDS) {
         intents.push(Intent::Ups);
     }
+    if has(SNAPSHOT_WORDS) {
+        // "How old is the newest snapshot of tank/media?" is not a disk question.
+        intents.retain(|i| !matches!(i, Intent::Disk | Intent::Pools));
+        intents.push(Intent::Snapshots);
+    }
     // "How much space does docker use?" is about Docker's disk, not the host's filesystems.
     if has(&["docker"]) && has(DOCKER_SPACE_WORDS) {
         intents.retain(|i| *i != Intent::Disk);
@@ -752,10 +789,29 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
         }
         intents.push(Intent::Containers);
     }
+    // "Which apps need an update?", "truenas apps": TrueNAS's app list. "What apps are running?"
+    // stays a container question (TrueNAS apps are Docker containers too).
+    let app_update = has(&["update", "updates", "upgrade", "upgrades", "outdated"]);
+    if has(APP_WORDS) && (app_update || has(TRUENAS_WORDS)) {
+        let only_app_words = words
+            .iter()
+            .filter(|w| CONTAINERS.contains(&w.as_str()))
+            .all(|w| APP_WORDS.contains(&w.as_str()));
+        if only_app_words {
+            intents.retain(|i| *i != Intent::Containers);
+        }
+        intents.push(Intent::Apps);
+    }
     let about_containers = intents.iter().any(|i| {
         matches!(
             i,
-            Intent::Containers | Intent::Logs | Intent::Pools | Intent::Ups
+            Intent::Containers
+                | Intent::Logs
+                | Intent::Pools
+                | Intent::Ups
+                | Intent::Snapshots
+                | Intent::Apps
+                | Intent::TrueNasAlerts
         )
     });
     // "Which containers are healthy?" asks about containers' health, not the host's.
@@ -794,6 +850,9 @@ pub(super) fn known_word(word: &str) -> bool {
             DOCKER_SPACE_WORDS,
             POOL_WORDS,
             UPS_WORDS,
+            SNAPSHOT_WORDS,
+            APP_WORDS,
+            TRUENAS_WORDS,
             STOPWORDS,
         ]
         .iter()

@@ -9,6 +9,7 @@ pub mod redact;
 pub mod sampler;
 pub mod single_flight;
 pub mod system;
+pub mod truenas;
 pub mod ups;
 pub mod zfs;
 
