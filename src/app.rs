@@ -118,20 +118,38 @@ pub fn registry_with_alerts(
     if let Some(ups) = &ups {
         registry.register(ups.clone());
     }
-    match crate::tools::truenas::TrueNas::from_config(&config.truenas) {
-        None => {}
-        Some(Err(error)) => tracing::warn!("TrueNAS tools are off: {error}"),
-        Some(Ok(truenas)) => {
-            use crate::tools::truenas::{Apps, Datasets, Snapshots, TrueNasAlerts, TrueNasPools};
-            registry.register(Arc::new(TrueNasPools(truenas.clone())));
-            registry.register(Arc::new(Datasets(truenas.clone())));
-            registry.register(Arc::new(Snapshots(truenas.clone())));
-            registry.register(Arc::new(TrueNasAlerts(truenas.clone())));
-            registry.register(Arc::new(Apps(truenas)));
+    let thresholds = crate::tools::truenas::Thresholds {
+        scrub_max_age_days: config.alerts.scrub_max_age_days,
+        snapshot_max_age_hours: config.alerts.snapshot_max_age_hours,
+    };
+    let truenas = match crate::tools::truenas::TrueNas::from_config(&config.truenas, thresholds) {
+        None => None,
+        Some(Err(error)) => {
+            tracing::warn!("TrueNAS tools are off: {error}");
+            None
         }
+        Some(Ok(truenas)) => Some(truenas),
+    };
+    if let Some(truenas) = &truenas {
+        // Says at start, in the log, when the key could write and the tools are therefore off.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let truenas = truenas.clone();
+            runtime.spawn(async move {
+                if let Err(error) = truenas.check_read_only().await {
+                    tracing::warn!("TrueNAS: {error}");
+                }
+            });
+        }
+        use crate::tools::truenas::{Apps, Datasets, Snapshots, TrueNasAlerts, TrueNasPools};
+        registry.register(Arc::new(TrueNasPools(truenas.clone())));
+        registry.register(Arc::new(Datasets(truenas.clone())));
+        registry.register(Arc::new(Snapshots(truenas.clone())));
+        registry.register(Arc::new(TrueNasAlerts(truenas.clone())));
+        registry.register(Arc::new(Apps(truenas.clone())));
     }
-    let alerts =
-        Arc::new(AlertEvaluator::new(config, sampler, docker.as_deref()).with_storage(zfs, ups));
+    let alerts = Arc::new(
+        AlertEvaluator::new(config, sampler, docker.as_deref()).with_storage(zfs, ups, truenas),
+    );
     registry.register(Arc::new(ActiveAlerts(alerts.clone())));
     (registry, alerts)
 }

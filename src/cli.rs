@@ -138,9 +138,39 @@ fn check_config(loaded: &config::Loaded) -> ExitCode {
         "# LLM provider in use: {:?}\n",
         app::resolve_provider(&loaded.config.llm)
     ));
+    if let Some(line) = truenas_check(&loaded.config) {
+        out.push_str(&format!("# TrueNAS: {line}\n"));
+    }
     out.push_str(&loaded.config.to_masked_toml());
     let _ = std::io::stdout().write_all(out.as_bytes());
     ExitCode::SUCCESS
+}
+
+/// Whether the TrueNAS tools will run: the settings, the connection and the key's roles.
+fn truenas_check(config: &Config) -> Option<String> {
+    use crate::tools::truenas::{Thresholds, TrueNas};
+    let thresholds = Thresholds {
+        scrub_max_age_days: config.alerts.scrub_max_age_days,
+        snapshot_max_age_hours: config.alerts.snapshot_max_age_hours,
+    };
+    let truenas = match TrueNas::from_config(&config.truenas, thresholds)? {
+        Ok(truenas) => truenas,
+        Err(error) => return Some(format!("the tools are off: {error}")),
+    };
+    app::install_crypto_provider();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    Some(runtime.block_on(async {
+        match truenas.check_read_only().await {
+            Ok(()) => match truenas.client.transport().await {
+                Ok(transport) => format!("reachable ({transport:?} API); the key is read-only"),
+                Err(error) => error.to_string(),
+            },
+            Err(error) => error.to_string(),
+        }
+    }))
 }
 
 fn local_origin() -> Origin {

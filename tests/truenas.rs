@@ -139,6 +139,30 @@ async fn the_first_questions(transports: Transports, snapshots: SnapshotMethod) 
     );
     assert!(message.contains("CRASHED"), "{message}");
 
+    // The alert rules, so the watcher notifies: a degraded pool, an overdue scrub, a stale dataset.
+    let (message, _, _) = ask(&fake, "any problems?").await;
+    assert!(
+        message.contains("ZFS pool `backup` is DEGRADED"),
+        "{message}"
+    );
+    assert!(
+        message.contains("the last scrub of `backup` ended"),
+        "{message}"
+    );
+    assert!(
+        message.contains("newest snapshot of `tank/apps`"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("newest snapshot of `tank/media`"),
+        "{message}"
+    );
+
+    // The overview mentions the degraded pool and the overdue scrub.
+    let (message, _, _) = ask(&fake, "how is my server doing?").await;
+    assert!(message.contains("**backup**: **DEGRADED**"), "{message}");
+    assert!(message.contains("overdue"), "{message}");
+
     assert_only_allow_listed(&fake);
 }
 
@@ -168,6 +192,31 @@ async fn a_key_that_could_write_turns_the_tools_off() {
     assert!(message.contains("TrueNAS tools are disabled"), "{message}");
     assert!(message.contains("FULL_ADMIN"), "{message}");
     assert_eq!(audit, 1);
+
+    // check-config says so too, without showing the key.
+    let config = FakeTrueNasConfig::default();
+    let url = fake.url();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .arg("check-config")
+            .env_clear()
+            .env("TRUENAS_URL", url)
+            .env("TRUENAS_USERNAME", &config.username)
+            .env("TRUENAS_API_KEY", &config.api_key)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("# TrueNAS: the TrueNAS tools are disabled: this API key can write"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(&FakeTrueNasConfig::default().api_key),
+        "{stdout}"
+    );
     // Nothing but the login and the role check was asked.
     let methods = fake.methods();
     assert!(

@@ -25,6 +25,7 @@ use crate::config::{AlertsConfig, Config};
 use crate::tools::docker::DockerHosts;
 use crate::tools::docker::client::{self, DockerClient};
 use crate::tools::sampler::Sampler;
+use crate::tools::truenas::TrueNas;
 use crate::tools::ups::UpsStatus;
 use crate::tools::zfs::ZfsKstats;
 
@@ -122,6 +123,7 @@ pub struct AlertEvaluator {
     engines: Vec<Arc<DockerClient>>,
     zfs: Option<ZfsKstats>,
     ups: Option<Arc<UpsStatus>>,
+    truenas: Option<Arc<TrueNas>>,
     memory: Mutex<Memory>,
 }
 
@@ -162,14 +164,21 @@ impl AlertEvaluator {
             engines,
             zfs: None,
             ups: None,
+            truenas: None,
             memory: Mutex::new(Memory::default()),
         }
     }
 
-    /// Also judges the ZFS pools and the UPS these read.
-    pub fn with_storage(mut self, zfs: Option<ZfsKstats>, ups: Option<Arc<UpsStatus>>) -> Self {
+    /// Also judges the ZFS pools, the UPS and TrueNAS these read.
+    pub fn with_storage(
+        mut self,
+        zfs: Option<ZfsKstats>,
+        ups: Option<Arc<UpsStatus>>,
+        truenas: Option<Arc<TrueNas>>,
+    ) -> Self {
         self.zfs = zfs;
         self.ups = ups;
+        self.truenas = truenas;
         self
     }
 
@@ -195,13 +204,24 @@ impl AlertEvaluator {
                 None => None,
             }
         };
-        let (engines, pools, ups) = tokio::join!(engines, pools, ups);
+        let truenas = async {
+            match &self.truenas {
+                Some(truenas) => Some(
+                    crate::tools::truenas::facts(truenas)
+                        .await
+                        .map_err(|e| e.to_string()),
+                ),
+                None => None,
+            }
+        };
+        let (engines, pools, ups, truenas) = tokio::join!(engines, pools, ups, truenas);
         Ok(Facts {
             taken_at: Utc::now(),
             system,
             engines,
             pools,
             ups,
+            truenas,
         })
     }
 
@@ -317,6 +337,7 @@ mod tests {
             }],
             pools: Vec::new(),
             ups: None,
+            truenas: None,
         }
     }
 

@@ -11,6 +11,7 @@ use super::{Alert, Severity};
 use crate::config::AlertsConfig;
 use crate::tools::format::{bytes, duration_secs, percent, ratio_percent, round1};
 use crate::tools::sampler::Snapshot;
+use crate::tools::truenas::TrueNasFacts;
 use crate::tools::ups::{UpsReading, runtime_words};
 use crate::tools::zfs::PoolState;
 
@@ -29,6 +30,8 @@ pub struct Facts {
     pub pools: Vec<PoolState>,
     /// Each UPS's reading, or why upsd could not be read; `None` when no UPS is configured.
     pub ups: Option<Result<Vec<UpsReading>, String>>,
+    /// TrueNAS's pools and snapshots, or why they could not be read; `None` without TrueNAS.
+    pub truenas: Option<Result<TrueNasFacts, String>>,
 }
 
 /// One Docker engine's containers, or why they could not be read.
@@ -262,6 +265,62 @@ pub fn evaluate(config: &AlertsConfig, facts: &Facts) -> Vec<Alert> {
             format!("ZFS pool `{}` is {}", pool.name, pool.state),
             None,
         );
+    }
+    match &facts.truenas {
+        None => {}
+        Some(Err(error)) => push(
+            "truenas".into(),
+            Severity::Warning,
+            "truenas".into(),
+            format!("cannot read TrueNAS: {error}"),
+            None,
+        ),
+        Some(Ok(truenas)) => {
+            for pool in &truenas.pools {
+                if !pool.healthy {
+                    push(
+                        format!("pool:{}", pool.name),
+                        Severity::Critical,
+                        format!("pool {}", pool.name),
+                        format!("ZFS pool `{}` is {}", pool.name, pool.status),
+                        None,
+                    );
+                }
+                let limit = config.scrub_max_age_days;
+                if let Some(ended) = pool.last_scrub_end
+                    && facts.taken_at - ended > chrono::Duration::days(limit as i64)
+                {
+                    push(
+                        format!("scrub:{}", pool.name),
+                        Severity::Warning,
+                        format!("pool {}", pool.name),
+                        format!(
+                            "the last scrub of `{}` ended {} ago; overdue after {limit} days",
+                            pool.name,
+                            duration_secs((facts.taken_at - ended).num_seconds().max(0) as u64)
+                        ),
+                        None,
+                    );
+                }
+            }
+            let limit = config.snapshot_max_age_hours;
+            for (dataset, newest) in &truenas.newest_snapshots {
+                if let Some(newest) = newest
+                    && facts.taken_at - *newest > chrono::Duration::hours(limit as i64)
+                {
+                    push(
+                        format!("snapshot:{dataset}"),
+                        Severity::Warning,
+                        format!("dataset {dataset}"),
+                        format!(
+                            "the newest snapshot of `{dataset}` is {} old; stale after {limit} h",
+                            duration_secs((facts.taken_at - *newest).num_seconds().max(0) as u64)
+                        ),
+                        None,
+                    );
+                }
+            }
+        }
     }
     match &facts.ups {
         None => {}
@@ -560,6 +619,7 @@ mod tests {
             engines,
             pools: Vec::new(),
             ups: None,
+            truenas: None,
         }
     }
 

@@ -306,6 +306,10 @@ pub struct AlertsConfig {
     pub ignore_disks: Vec<String>,
     /// Container names that never raise a container alert.
     pub ignore_containers: Vec<String>,
+    /// A pool whose last scrub ended longer ago than this is overdue (TrueNAS).
+    pub scrub_max_age_days: u64,
+    /// A dataset whose newest snapshot is older than this is stale (TrueNAS).
+    pub snapshot_max_age_hours: u64,
 }
 
 impl Default for AlertsConfig {
@@ -331,6 +335,8 @@ impl Default for AlertsConfig {
             oom_window_secs: 86_400,
             ignore_disks: Vec::new(),
             ignore_containers: Vec::new(),
+            scrub_max_age_days: 35,
+            snapshot_max_age_hours: 48,
         }
     }
 }

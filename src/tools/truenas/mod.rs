@@ -14,7 +14,9 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 pub use self::client::{Method, Transport, TrueNasClient, TrueNasError};
-pub use self::tools::{Apps, Datasets, Snapshots, TrueNasAlerts, TrueNasPools};
+pub use self::tools::{
+    Apps, Datasets, PoolFact, Snapshots, TrueNasAlerts, TrueNasFacts, TrueNasPools, facts,
+};
 use crate::secret::Secret;
 use crate::tools::ToolError;
 
@@ -37,10 +39,6 @@ pub struct TrueNasConfig {
     pub require_readonly: bool,
     /// Per-request timeout, seconds.
     pub timeout_secs: u64,
-    /// A dataset's newest snapshot older than this is stale.
-    pub snapshot_max_age_hours: u64,
-    /// A pool whose last scrub ended longer ago than this is overdue.
-    pub scrub_max_age_days: u64,
 }
 
 impl Default for TrueNasConfig {
@@ -54,10 +52,15 @@ impl Default for TrueNasConfig {
             ca_file: None,
             require_readonly: true,
             timeout_secs: 10,
-            snapshot_max_age_hours: 48,
-            scrub_max_age_days: 35,
         }
     }
+}
+
+/// The ages past which a scrub is overdue and a snapshot stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thresholds {
+    pub scrub_max_age_days: u64,
+    pub snapshot_max_age_hours: u64,
 }
 
 /// Roles that only read: TrueNAS's Read-Only Administrator and every `*_READ` role.
@@ -69,6 +72,8 @@ fn read_only_role(role: &str) -> bool {
 pub struct TrueNas {
     pub client: TrueNasClient,
     pub config: TrueNasConfig,
+    /// When a scrub is overdue and a snapshot stale (`alerts.*`).
+    pub thresholds: Thresholds,
     readonly: OnceCell<Result<(), String>>,
 }
 
@@ -82,12 +87,16 @@ impl std::fmt::Debug for TrueNas {
 
 impl TrueNas {
     /// `None` when no URL is set; an error when the settings cannot work.
-    pub fn from_config(config: &TrueNasConfig) -> Option<Result<Arc<Self>, TrueNasError>> {
+    pub fn from_config(
+        config: &TrueNasConfig,
+        thresholds: Thresholds,
+    ) -> Option<Result<Arc<Self>, TrueNasError>> {
         config.url.as_ref()?;
         Some(TrueNasClient::new(config).map(|client| {
             Arc::new(Self {
                 client,
                 config: config.clone(),
+                thresholds,
                 readonly: OnceCell::new(),
             })
         }))

@@ -75,7 +75,7 @@ impl TypedTool for TrueNasPools {
     }
     async fn run(&self, _: NoArguments) -> Result<ToolOutput, ToolError> {
         let pools = list(self.0.call(Method::PoolQuery, json!([])).await?, "pools")?;
-        let max_scrub_age = chrono::Duration::days(self.0.config.scrub_max_age_days as i64);
+        let max_scrub_age = chrono::Duration::days(self.0.thresholds.scrub_max_age_days as i64);
         let mut text = String::new();
         let mut data = Vec::new();
         for pool in &pools {
@@ -123,7 +123,7 @@ impl TypedTool for TrueNasPools {
                     if overdue {
                         text.push_str(&format!(
                             " — overdue (more than {} days)",
-                            self.0.config.scrub_max_age_days
+                            self.0.thresholds.scrub_max_age_days
                         ));
                     }
                     text.push('\n');
@@ -190,27 +190,7 @@ impl TypedTool for Snapshots {
             "snapshots",
         )?;
         let wanted = args.dataset.as_deref().map(|d| d.trim().trim_matches('/'));
-        let mut by_dataset: BTreeMap<String, (usize, Option<DateTime<Utc>>)> = BTreeMap::new();
-        for snapshot in &snapshots {
-            let name = snapshot["name"].as_str().unwrap_or("");
-            let dataset = snapshot["dataset"]
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| name.split('@').next().unwrap_or("").to_owned());
-            if let Some(wanted) = wanted
-                && !(dataset.eq_ignore_ascii_case(wanted)
-                    || dataset
-                        .to_lowercase()
-                        .starts_with(&format!("{}/", wanted.to_lowercase())))
-            {
-                continue;
-            }
-            let creation = &snapshot["properties"]["creation"];
-            let created = date(&creation["parsed"]).or_else(|| date(&creation["rawvalue"]));
-            let entry = by_dataset.entry(dataset).or_default();
-            entry.0 += 1;
-            entry.1 = entry.1.max(created);
-        }
+        let by_dataset = group_snapshots(&snapshots, wanted);
         if let Some(wanted) = wanted
             && by_dataset.is_empty()
         {
@@ -218,7 +198,7 @@ impl TypedTool for Snapshots {
                 "no snapshots of `{wanted}` (or no such dataset)"
             )));
         }
-        let stale_after = chrono::Duration::hours(self.0.config.snapshot_max_age_hours as i64);
+        let stale_after = chrono::Duration::hours(self.0.thresholds.snapshot_max_age_hours as i64);
         let mut text = String::new();
         let mut data = Vec::new();
         for (dataset, (count, newest)) in &by_dataset {
@@ -229,7 +209,7 @@ impl TypedTool for Snapshots {
             let mark = if stale {
                 format!(
                     " — stale (older than {} h)",
-                    self.0.config.snapshot_max_age_hours
+                    self.0.thresholds.snapshot_max_age_hours
                 )
             } else {
                 String::new()
@@ -253,6 +233,83 @@ impl TypedTool for Snapshots {
             text,
         })
     }
+}
+
+/// Per dataset (this one and its children when `wanted`): how many snapshots, and the newest.
+fn group_snapshots(
+    snapshots: &[Value],
+    wanted: Option<&str>,
+) -> BTreeMap<String, (usize, Option<DateTime<Utc>>)> {
+    let mut by_dataset: BTreeMap<String, (usize, Option<DateTime<Utc>>)> = BTreeMap::new();
+    for snapshot in snapshots {
+        let name = snapshot["name"].as_str().unwrap_or("");
+        let dataset = snapshot["dataset"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| name.split('@').next().unwrap_or("").to_owned());
+        if let Some(wanted) = wanted
+            && !(dataset.eq_ignore_ascii_case(wanted)
+                || dataset
+                    .to_lowercase()
+                    .starts_with(&format!("{}/", wanted.to_lowercase())))
+        {
+            continue;
+        }
+        let creation = &snapshot["properties"]["creation"];
+        let created = date(&creation["parsed"]).or_else(|| date(&creation["rawvalue"]));
+        let entry = by_dataset.entry(dataset).or_default();
+        entry.0 += 1;
+        entry.1 = entry.1.max(created);
+    }
+    by_dataset
+}
+
+/// What the alert rules need from TrueNAS.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrueNasFacts {
+    pub pools: Vec<PoolFact>,
+    /// Each dataset that has snapshots, with its newest.
+    pub newest_snapshots: Vec<(String, Option<DateTime<Utc>>)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolFact {
+    pub name: String,
+    pub status: String,
+    pub healthy: bool,
+    /// When the last finished scrub ended; `None` when never scrubbed or one is running.
+    pub last_scrub_end: Option<DateTime<Utc>>,
+}
+
+/// Reads the pools and snapshots for the alert rules: two calls.
+pub async fn facts(truenas: &TrueNas) -> Result<TrueNasFacts, ToolError> {
+    let pools = list(truenas.call(Method::PoolQuery, json!([])).await?, "pools")?;
+    let snapshots = list(
+        truenas
+            .snapshots(json!([[], {"extra": {"properties": ["creation"]}}]))
+            .await?,
+        "snapshots",
+    )?;
+    Ok(TrueNasFacts {
+        pools: pools
+            .iter()
+            .map(|pool| {
+                let status = pool["status"].as_str().unwrap_or("UNKNOWN").to_owned();
+                let scan = &pool["scan"];
+                let finished_scrub = scan["function"] == "SCRUB" && scan["state"] != "SCANNING";
+                PoolFact {
+                    name: pool["name"].as_str().unwrap_or("?").to_owned(),
+                    healthy: pool["healthy"].as_bool().unwrap_or(status == "ONLINE"),
+                    status,
+                    last_scrub_end: finished_scrub.then(|| date(&scan["end_time"])).flatten(),
+                }
+            })
+            .collect(),
+        newest_snapshots: group_snapshots(&snapshots, None)
+            .into_iter()
+            .map(|(dataset, (_, newest))| (dataset, newest))
+            .collect(),
+    })
 }
 
 /// `truenas_alerts`: TrueNAS's own alerts, active first, dismissed apart.
