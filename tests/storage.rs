@@ -284,7 +284,15 @@ async fn ask_ups(question: &'static str, address: &str) -> (Value, Vec<Value>) {
 
 /// Rewrites the driver's .dev file and waits until upsd serves the new status.
 async fn set_ups(address: &str, dev: &Path, contents: &str, status: &str) {
+    // dummy-ups re-reads the file when its modification time changes, in whole seconds: two
+    // writes within one second would look like one. Move the time on by two seconds each time.
+    let before = std::fs::metadata(dev).and_then(|m| m.modified()).ok();
     std::fs::write(dev, contents).unwrap();
+    if let Some(before) = before {
+        let file = std::fs::File::options().write(true).open(dev).unwrap();
+        file.set_modified(before.max(std::time::SystemTime::now()) + Duration::from_secs(2))
+            .unwrap();
+    }
     let client = NutClient::new(address);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
