@@ -140,12 +140,15 @@ pub fn registry_with_alerts(
                 }
             });
         }
-        use crate::tools::truenas::{Apps, Datasets, Snapshots, TrueNasAlerts, TrueNasPools};
+        use crate::tools::truenas::{
+            Apps, Datasets, DiskHealth, Snapshots, TrueNasAlerts, TrueNasPools,
+        };
         registry.register(Arc::new(TrueNasPools(truenas.clone())));
         registry.register(Arc::new(Datasets(truenas.clone())));
         registry.register(Arc::new(Snapshots(truenas.clone())));
         registry.register(Arc::new(TrueNasAlerts(truenas.clone())));
         registry.register(Arc::new(Apps(truenas.clone())));
+        registry.register(Arc::new(DiskHealth(truenas.clone())));
     }
     let alerts = Arc::new(
         AlertEvaluator::new(config, sampler, docker.as_deref()).with_storage(zfs, ups, truenas),

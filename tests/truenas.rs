@@ -163,6 +163,27 @@ async fn the_first_questions(transports: Transports, snapshots: SnapshotMethod) 
     assert!(message.contains("**backup**: **DEGRADED**"), "{message}");
     assert!(message.contains("overdue"), "{message}");
 
+    let (message, _, _) = ask(&fake, "any smart errors on my disks?").await;
+    assert!(message.contains("`sda` WDC WD80EFZX (tank)"), "{message}");
+    assert!(
+        message.contains("8 Currently unreadable"),
+        "the SMART alert on sdd: {message}"
+    );
+    if transports == Transports::RestOnly {
+        assert!(
+            message.contains("not available over the REST API"),
+            "{message}"
+        );
+    } else {
+        assert!(message.contains("34 °C"), "{message}");
+    }
+    if snapshots == SnapshotMethod::Zfs {
+        assert!(
+            message.contains("Completed without error"),
+            "smart.test.results: {message}"
+        );
+    }
+
     assert_only_allow_listed(&fake);
 }
 

@@ -42,6 +42,7 @@ pub enum Intent {
     Snapshots,
     Apps,
     TrueNasAlerts,
+    DiskHealth,
     Help,
 }
 

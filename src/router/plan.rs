@@ -118,6 +118,14 @@ pub fn plan(
                     );
                 }
             }
+            Intent::DiskHealth => {
+                // Without TrueNAS, the host's own sensors are the best answer to "disk temps".
+                if !want(intent, names::DISK_HEALTH, json!({}))
+                    && !want(Intent::Temperature, names::TEMPERATURES, json!({}))
+                {
+                    notes.push("I can't read the disks' health here.".to_owned());
+                }
+            }
             Intent::Snapshots | Intent::Apps | Intent::TrueNasAlerts => {
                 let (tool, arguments) = match intent {
                     Intent::Snapshots => (

@@ -50,6 +50,7 @@ pub(super) fn subject(intent: Intent) -> &'static str {
         Intent::Snapshots => "snapshots",
         Intent::Apps => "apps",
         Intent::TrueNasAlerts => "TrueNAS alerts",
+        Intent::DiskHealth => "disk health",
         Intent::Help => "help",
     }
 }

@@ -392,6 +392,16 @@ pub(super) const APP_WORDS: &[&str] = &[
     "upgrades",
     "outdated",
 ];
+/// Words that ask about drives' health.
+pub(super) const SMART_WORDS: &[&str] = &[
+    "smart",
+    "sector",
+    "sectors",
+    "reallocated",
+    "pending",
+    "selftest",
+    "self-test",
+];
 /// Words that name TrueNAS itself.
 pub(super) const TRUENAS_WORDS: &[&str] = &["truenas", "freenas", "middleware"];
 /// Words that name the UPS or mains power.
@@ -765,6 +775,14 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
     if has(UPS_WORDS) {
         intents.push(Intent::Ups);
     }
+    // "Disk temperatures?", "any SMART errors?": the drives' own health.
+    let drive_word = has(&[
+        "disk", "disks", "drive", "drives", "hdd", "hdds", "ssd", "ssds",
+    ]);
+    if has(SMART_WORDS) || (drive_word && has(TEMPERATURE)) {
+        intents.retain(|i| !matches!(i, Intent::Disk | Intent::Temperature));
+        intents.push(Intent::DiskHealth);
+    }
     if has(SNAPSHOT_WORDS) {
         // "How old is the newest snapshot of tank/media?" is not a disk question.
         intents.retain(|i| !matches!(i, Intent::Disk | Intent::Pools));
@@ -812,6 +830,7 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
                 | Intent::Snapshots
                 | Intent::Apps
                 | Intent::TrueNasAlerts
+                | Intent::DiskHealth
         )
     });
     // "Which containers are healthy?" asks about containers' health, not the host's.
@@ -853,6 +872,7 @@ pub(super) fn known_word(word: &str) -> bool {
             SNAPSHOT_WORDS,
             APP_WORDS,
             TRUENAS_WORDS,
+            SMART_WORDS,
             STOPWORDS,
         ]
         .iter()

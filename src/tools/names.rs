@@ -25,3 +25,4 @@ pub const TRUENAS_DATASETS: &str = "datasets";
 pub const SNAPSHOTS: &str = "snapshots";
 pub const TRUENAS_ALERTS: &str = "truenas_alerts";
 pub const TRUENAS_APPS: &str = "apps";
+pub const DISK_HEALTH: &str = "disk_health";

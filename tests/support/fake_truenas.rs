@@ -369,7 +369,8 @@ impl Call {
             "disk.query" => Call::Disks,
             "disk.temperatures" => Call::Temperatures,
             "core.get_jobs" => Call::Jobs,
-            "smart.test.results" => Call::SmartResults,
+            // Removed in 25.10, with the snapshot method's rename.
+            "smart.test.results" if snapshots == SnapshotMethod::Zfs => Call::SmartResults,
             _ => return None,
         })
     }

@@ -15,7 +15,8 @@ use tokio::sync::OnceCell;
 
 pub use self::client::{Method, Transport, TrueNasClient, TrueNasError};
 pub use self::tools::{
-    Apps, Datasets, PoolFact, Snapshots, TrueNasAlerts, TrueNasFacts, TrueNasPools, facts,
+    Apps, Datasets, DiskHealth, PoolFact, Snapshots, TrueNasAlerts, TrueNasFacts, TrueNasPools,
+    facts,
 };
 use crate::secret::Secret;
 use crate::tools::ToolError;

@@ -498,3 +498,104 @@ impl TypedTool for Datasets {
         })
     }
 }
+
+/// `disk_health`: each disk's pool, temperature and SMART state.
+#[derive(Debug)]
+pub struct DiskHealth(pub Arc<TrueNas>);
+
+#[async_trait]
+impl TypedTool for DiskHealth {
+    const NAME: &'static str = names::DISK_HEALTH;
+    type Args = NoArguments;
+    fn description(&self) -> &'static str {
+        "TrueNAS disks: pool, model, temperature, last SMART test and SMART alerts."
+    }
+    async fn run(&self, _: NoArguments) -> Result<ToolOutput, ToolError> {
+        let disks = list(self.0.call(Method::DiskQuery, json!([])).await?, "disks")?;
+        // Over REST (24.10) temperatures are a POST, which this assistant never sends.
+        let temperatures = match self.0.call(Method::DiskTemperatures, json!([])).await {
+            Ok(Value::Object(map)) => Some(map),
+            Ok(_) | Err(ToolError::NotFound(_)) => None,
+            Err(other) => return Err(other),
+        };
+        // SMART results where the server has them (≤ 25.04), else TrueNAS's SMART alerts.
+        let mut last_test: BTreeMap<String, String> = BTreeMap::new();
+        match self.0.call(Method::SmartTestResults, json!([])).await {
+            Ok(Value::Array(results)) => {
+                for result in results {
+                    let Some(disk) = result["disk"].as_str() else {
+                        continue;
+                    };
+                    if let Some(test) = result["tests"].as_array().and_then(|t| t.first()) {
+                        last_test.insert(
+                            disk.to_owned(),
+                            format!(
+                                "{} — {}",
+                                test["description"].as_str().unwrap_or("test"),
+                                test["status_verbose"]
+                                    .as_str()
+                                    .or_else(|| test["status"].as_str())
+                                    .unwrap_or("?")
+                            ),
+                        );
+                    }
+                }
+            }
+            Ok(_) | Err(ToolError::NotFound(_)) => {}
+            Err(other) => return Err(other),
+        }
+        let alerts = list(self.0.call(Method::AlertList, json!([])).await?, "alerts")?;
+        let smart_alerts: Vec<String> = alerts
+            .iter()
+            .filter(|a| {
+                a["klass"].as_str().is_some_and(|k| k.starts_with("SMART"))
+                    && !a["dismissed"].as_bool().unwrap_or(false)
+            })
+            .filter_map(|a| a["formatted"].as_str().or_else(|| a["text"].as_str()))
+            .map(str::to_owned)
+            .collect();
+        let mut text = String::from("Disks:\n");
+        let mut data = Vec::new();
+        for disk in &disks {
+            let name = disk["name"].as_str().unwrap_or("?");
+            let model = disk["model"].as_str().unwrap_or("");
+            let pool = disk["pool"].as_str().unwrap_or("no pool");
+            let celsius = temperatures
+                .as_ref()
+                .and_then(|t| t.get(name))
+                .and_then(Value::as_f64);
+            let temperature = match (&temperatures, celsius) {
+                (_, Some(c)) => format!("{c:.0} °C"),
+                (Some(_), None) => "temperature unknown".to_owned(),
+                (None, None) => "temperature not available over the REST API".to_owned(),
+            };
+            let alerts: Vec<&String> = smart_alerts
+                .iter()
+                .filter(|a| {
+                    a.split(|c: char| !c.is_alphanumeric())
+                        .any(|word| word == name)
+                })
+                .collect();
+            text.push_str(&format!("- `{name}` {model} ({pool}): {temperature}"));
+            if let Some(test) = last_test.get(name) {
+                text.push_str(&format!(", last SMART test: {test}"));
+            }
+            for alert in &alerts {
+                text.push_str(&format!(" ⚠️ {alert}"));
+            }
+            text.push('\n');
+            data.push(json!({
+                "name": name,
+                "model": model,
+                "pool": pool,
+                "celsius": celsius,
+                "last_smart_test": last_test.get(name),
+                "smart_alerts": alerts,
+            }));
+        }
+        Ok(ToolOutput {
+            data: json!({ "disks": data }),
+            text,
+        })
+    }
+}
