@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs and starts whatever test peers the tests need (a private
-# dockerd with fixture containers, a local Synapse homeserver, upsd with a dummy UPS), then runs every test of the
+# dockerd with fixture containers, a local Synapse homeserver, upsd with a dummy UPS, headless
+# Chromium), then runs every test of the
 # workspace. Safe to run repeatedly; needs only the Rust toolchain (and root, for apt) to begin with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,12 @@ export HOMELAB_TEST_MATRIX_HOMESERVER HOMELAB_TEST_MATRIX_SHARED_SECRET
 # A real upsd (Network UPS Tools) with the dummy-ups driver for the UPS tool (installs nut-server).
 eval "$(bash scripts/nut-fixture.sh start)"
 export HOMELAB_TEST_NUT_ADDRESS HOMELAB_TEST_NUT_DEV
+
+# Headless Chromium for the web page's browser test (Debian's package: no browser download works).
+if ! command -v chromium >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+fi
 
 # The program ignores HOMELAB_TEST_* names, so one run covers every suite.
 cargo test --workspace --locked

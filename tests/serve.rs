@@ -37,15 +37,7 @@ async fn start(dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Server {
             .map(|(name, value)| (*name, (*value).to_owned())),
     );
     let mut serve = Serve::start(dir, &env);
-    serve.wait_for_log("listening on http://", PATIENCE).await;
-    let base = serve
-        .log()
-        .lines()
-        .find_map(|line| {
-            let at = line.find("listening on http://")?;
-            Some(line[at + "listening on ".len()..].trim().to_owned())
-        })
-        .expect("the address line");
+    let base = serve.http_base(PATIENCE).await;
     Server { serve, base }
 }
 

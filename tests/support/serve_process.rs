@@ -103,6 +103,18 @@ impl Serve {
         .await;
     }
 
+    /// Waits for the HTTP adapter's "listening on" line and returns its base URL.
+    pub async fn http_base(&mut self, patience: Duration) -> String {
+        self.wait_for_log("listening on http://", patience).await;
+        self.log()
+            .lines()
+            .find_map(|line| {
+                let at = line.find("listening on http://")?;
+                Some(line[at + "listening on ".len()..].trim().to_owned())
+            })
+            .expect("the address line")
+    }
+
     /// The audit log's entries so far.
     pub fn audit(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.audit)

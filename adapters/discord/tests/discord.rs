@@ -95,6 +95,7 @@ async fn an_allowed_status_is_deferred_then_edited_in() {
             "container",
             "logs",
             "disk",
+            "pools",
             "alerts",
             "help"
         ]

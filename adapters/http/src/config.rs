@@ -39,6 +39,8 @@ pub struct Config {
     pub api_keys: Vec<ApiKey>,
     /// Serve `/metrics` without a key on any address; otherwise only to loopback clients.
     pub metrics_public: bool,
+    /// Serve the web chat page at `/` (the page itself needs no key; its questions do).
+    pub web_ui: bool,
     /// Web origins (`https://dash.example.org`) whose pages may call `/chat` from a browser;
     /// pages of any other origin are refused.
     pub allowed_origins: Vec<String>,
@@ -62,6 +64,7 @@ impl Default for Config {
             max_message_chars: 4000,
             api_keys: Vec::new(),
             metrics_public: false,
+            web_ui: true,
             allowed_origins: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
             rate_limit: RateLimit::default(),

@@ -27,6 +27,7 @@ mod config;
 mod routes;
 mod server;
 mod state;
+mod web;
 
 use std::sync::Arc;
 

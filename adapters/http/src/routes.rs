@@ -13,7 +13,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use homelab_kit::truncate_chars;
-use homelab_port::{ChatError, Inbound, Origin, Outcome, Platform, Rejection};
+use homelab_port::{ChatError, Command, Inbound, Origin, Outcome, Platform, Rejection};
 use serde::Deserialize;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -40,7 +40,13 @@ pub(crate) const REQUEST_DURATION: &str = "homelab_http_request_duration_seconds
 pub fn app(state: AppState) -> Router {
     let max_body_bytes = state.inner.max_body_bytes;
     let x_request_id = HeaderName::from_static("x-request-id");
+    let page = if state.inner.web_ui {
+        crate::web::routes()
+    } else {
+        Router::new()
+    };
     Router::new()
+        .merge(page)
         .route("/chat", post(chat))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
@@ -89,6 +95,23 @@ struct ChatRequest {
     message: String,
     #[serde(default)]
     conversation_id: Option<String>,
+    /// A quick command, as Discord's slash commands: `status`, `containers`, `disk`, `pools`,
+    /// `alerts`, `help`. The message is then only what the page showed.
+    #[serde(default)]
+    command: Option<String>,
+}
+
+/// The quick commands the web page's buttons send.
+fn quick_command(name: &str) -> Option<Command> {
+    Some(match name {
+        "status" => Command::Status,
+        "containers" => Command::Containers { all: false },
+        "disk" => Command::Disk,
+        "pools" => Command::Pools,
+        "alerts" => Command::Alerts,
+        "help" => Command::Help,
+        _ => return None,
+    })
 }
 
 /// A `/chat` reply other than an answer: its status, a `detail` that is safe to show (the JSON
@@ -225,7 +248,27 @@ async fn answer(state: &AppState, request: Request) -> Result<Json<serde_json::V
             return Err(turn_away(state, unread(origin), rejection, error).await);
         }
     };
-    let inbound = Inbound::question(origin, body.message).in_conversation(body.conversation_id);
+    let inbound = match body.command.as_deref() {
+        None => Inbound::question(origin, body.message),
+        Some(name) => match quick_command(name) {
+            Some(command) => Inbound::command(origin, command),
+            None => {
+                let error = ApiError::unprocessable(format!(
+                    "Unknown command `{}`: use status, containers, disk, pools, alerts or help.",
+                    truncate_chars(name, 40)
+                ));
+                let rejection = error.rejection();
+                return Err(turn_away(
+                    state,
+                    Inbound::question(origin, body.message),
+                    rejection,
+                    error,
+                )
+                .await);
+            }
+        },
+    }
+    .in_conversation(body.conversation_id);
     let reply = state
         .core
         .answer(inbound)

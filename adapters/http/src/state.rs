@@ -30,6 +30,7 @@ pub(crate) struct Shared {
     pub(crate) max_body_bytes: usize,
     pub(crate) metrics: Option<MetricsRenderer>,
     pub(crate) metrics_public: bool,
+    pub(crate) web_ui: bool,
     /// Web origins (`https://dash.example.org`) whose pages may call `/chat`.
     pub(crate) allowed_origins: Vec<String>,
 }
@@ -93,6 +94,7 @@ impl AppState {
                 max_body_bytes: config.max_body_bytes,
                 metrics,
                 metrics_public: config.metrics_public,
+                web_ui: config.web_ui,
                 allowed_origins: config.allowed_origins.clone(),
             }),
             limiters: Arc::new(Limiters::new(config.rate_limit)?),
