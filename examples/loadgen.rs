@@ -13,6 +13,8 @@ struct Args {
     duration: Duration,
     message: String,
     api_key: Option<String>,
+    /// GET the URL instead of POSTing a question (the web page's assets).
+    get: bool,
 }
 
 fn parse_args() -> Args {
@@ -22,6 +24,7 @@ fn parse_args() -> Args {
         duration: Duration::from_secs(10),
         message: "What is the CPU usage?".to_owned(),
         api_key: std::env::var("API_KEY").ok().filter(|k| !k.is_empty()),
+        get: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -31,7 +34,10 @@ fn parse_args() -> Args {
             "--concurrency" => args.concurrency = value.parse().expect("--concurrency N"),
             "--seconds" => args.duration = Duration::from_secs(value.parse().expect("--seconds N")),
             "--message" => args.message = value,
-            other => panic!("unknown flag {other}; use --url, --concurrency, --seconds, --message"),
+            "--get" => args.get = value == "true",
+            other => panic!(
+                "unknown flag {other}; use --url, --concurrency, --seconds, --message, --get true"
+            ),
         }
     }
     args
@@ -54,14 +60,19 @@ async fn main() {
     for _ in 0..args.concurrency {
         let (client, url, body) = (client.clone(), args.url.clone(), body.clone());
         let (latencies, errors, key) = (latencies.clone(), errors.clone(), args.api_key.clone());
+        let get = args.get;
         workers.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             while Instant::now() < deadline {
                 let sent = Instant::now();
-                let mut request = client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .body(body.clone());
+                let mut request = if get {
+                    client.get(&url)
+                } else {
+                    client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                };
                 if let Some(key) = &key {
                     request = request.header("x-api-key", key);
                 }

@@ -150,8 +150,30 @@ pub fn registry_with_alerts(
         registry.register(Arc::new(Apps(truenas.clone())));
         registry.register(Arc::new(DiskHealth(truenas.clone())));
     }
+    let fleet = match crate::tools::prometheus::PrometheusClient::new(&config.prometheus) {
+        Ok(client) => client.map(Arc::new),
+        Err(error) => {
+            tracing::warn!("the fleet tools are off: {error}");
+            None
+        }
+    };
+    if let Some(client) = &fleet {
+        use crate::tools::prometheus::{HostMetrics, Hosts, PrometheusAlerts};
+        let names = config.prometheus.host_names.clone();
+        registry.register(Arc::new(Hosts {
+            client: client.clone(),
+            names: names.clone(),
+        }));
+        registry.register(Arc::new(HostMetrics {
+            client: client.clone(),
+            names,
+        }));
+        registry.register(Arc::new(PrometheusAlerts(client.clone())));
+    }
     let alerts = Arc::new(
-        AlertEvaluator::new(config, sampler, docker.as_deref()).with_storage(zfs, ups, truenas),
+        AlertEvaluator::new(config, sampler, docker.as_deref())
+            .with_storage(zfs, ups, truenas)
+            .with_fleet(fleet, config.prometheus.host_names.clone()),
     );
     registry.register(Arc::new(ActiveAlerts(alerts.clone())));
     (registry, alerts)

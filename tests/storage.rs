@@ -6,6 +6,10 @@
 #![allow(clippy::disallowed_methods)] // Tests spawn the binary under test, df and mount.
 #![allow(clippy::print_stderr)] // The skip note must reach the developer.
 
+mod support {
+    pub mod ask_process;
+}
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -17,36 +21,10 @@ use homelab_assistant::tools::ups::{NutClient, NutConfig, UpsStatus};
 use homelab_assistant::tools::{Tool, ToolRegistry};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_homelab-assistant");
-
 /// The binary as a user runs it, with nothing from the developer's environment but `env`.
 fn ask_json(question: &str, env: &[(&str, String)]) -> (Value, Vec<Value>) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut command = Command::new(BIN);
-    command
-        .args(["ask", "--json", question])
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOMELAB_DOCKER__ENABLED", "false")
-        .env("HOMELAB_AUDIT__PATH", dir.path().join("audit.jsonl"));
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let reply: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
-    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
-    let lines = audit
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (reply, lines)
+    let asked = support::ask_process::ask(question, env);
+    (asked.reply, asked.audit)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)] // Tests spawn the binary under test.
 
 mod support {
+    pub mod ask_process;
     pub mod fake_truenas;
 }
 
@@ -16,39 +17,18 @@ use support::fake_truenas::{FakeTrueNas, FakeTrueNasConfig, SnapshotMethod, Tran
 
 const BIN: &str = env!("CARGO_BIN_EXE_homelab-assistant");
 
-/// `ask --json QUESTION` against this fake: the reply and the audit lines it wrote.
+/// `ask --json QUESTION` against this fake: the message, the reply and the audit lines it wrote.
 async fn ask(fake: &FakeTrueNas, question: &'static str) -> (String, Value, usize) {
     let config = FakeTrueNasConfig::default();
-    let url = fake.url();
-    tokio::task::spawn_blocking(move || {
-        let dir = tempfile::tempdir().unwrap();
-        let output = Command::new(BIN)
-            .args(["ask", "--json", question])
-            .current_dir(dir.path())
-            .env_clear()
-            .env("HOMELAB_DOCKER__ENABLED", "false")
-            .env("HOMELAB_ZFS__KSTAT_PATH", "/nonexistent")
-            .env("HOMELAB_AUDIT__PATH", dir.path().join("audit.jsonl"))
-            .env("TRUENAS_URL", url)
-            .env("TRUENAS_USERNAME", &config.username)
-            .env("TRUENAS_API_KEY", &config.api_key)
-            .output()
-            .expect("the binary runs");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let reply: Value = serde_json::from_slice(&output.stdout).unwrap();
-        let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
-        (
-            reply["message"].as_str().unwrap().to_owned(),
-            reply,
-            audit.lines().count(),
-        )
-    })
-    .await
-    .unwrap()
+    let env = vec![
+        ("TRUENAS_URL", fake.url()),
+        ("TRUENAS_USERNAME", config.username.clone()),
+        ("TRUENAS_API_KEY", config.api_key.clone()),
+    ];
+    let asked = tokio::task::spawn_blocking(move || support::ask_process::ask(question, &env))
+        .await
+        .unwrap();
+    (asked.message, asked.reply, asked.audit.len())
 }
 
 /// Every call the fake saw was an allow-listed method (REST: its GET path).

@@ -12,7 +12,7 @@ pub mod rules;
 pub mod tool;
 pub mod watcher;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{AlertsConfig, Config};
 use crate::tools::docker::DockerHosts;
 use crate::tools::docker::client::{self, DockerClient};
+use crate::tools::prometheus::PrometheusClient;
 use crate::tools::sampler::Sampler;
 use crate::tools::truenas::TrueNas;
 use crate::tools::ups::UpsStatus;
@@ -124,6 +125,7 @@ pub struct AlertEvaluator {
     zfs: Option<ZfsKstats>,
     ups: Option<Arc<UpsStatus>>,
     truenas: Option<Arc<TrueNas>>,
+    fleet: Option<(Arc<PrometheusClient>, BTreeMap<String, String>)>,
     memory: Mutex<Memory>,
 }
 
@@ -165,6 +167,7 @@ impl AlertEvaluator {
             zfs: None,
             ups: None,
             truenas: None,
+            fleet: None,
             memory: Mutex::new(Memory::default()),
         }
     }
@@ -179,6 +182,16 @@ impl AlertEvaluator {
         self.zfs = zfs;
         self.ups = ups;
         self.truenas = truenas;
+        self
+    }
+
+    /// Also judges the hosts of the fleet's Prometheus.
+    pub fn with_fleet(
+        mut self,
+        client: Option<Arc<PrometheusClient>>,
+        names: BTreeMap<String, String>,
+    ) -> Self {
+        self.fleet = client.map(|c| (c, names));
         self
     }
 
@@ -214,7 +227,18 @@ impl AlertEvaluator {
                 None => None,
             }
         };
-        let (engines, pools, ups, truenas) = tokio::join!(engines, pools, ups, truenas);
+        let hosts = async {
+            match &self.fleet {
+                Some((client, names)) => Some(
+                    crate::tools::prometheus::hosts(client, names)
+                        .await
+                        .map_err(|e| e.to_string()),
+                ),
+                None => None,
+            }
+        };
+        let (engines, pools, ups, truenas, hosts) =
+            tokio::join!(engines, pools, ups, truenas, hosts);
         Ok(Facts {
             taken_at: Utc::now(),
             system,
@@ -222,6 +246,7 @@ impl AlertEvaluator {
             pools,
             ups,
             truenas,
+            hosts,
         })
     }
 
@@ -338,6 +363,7 @@ mod tests {
             pools: Vec::new(),
             ups: None,
             truenas: None,
+            hosts: None,
         }
     }
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Alert, Severity};
 use crate::config::AlertsConfig;
 use crate::tools::format::{bytes, duration_secs, percent, ratio_percent, round1};
+use crate::tools::prometheus::Host;
 use crate::tools::sampler::Snapshot;
 use crate::tools::truenas::TrueNasFacts;
 use crate::tools::ups::{UpsReading, runtime_words};
@@ -32,6 +33,8 @@ pub struct Facts {
     pub ups: Option<Result<Vec<UpsReading>, String>>,
     /// TrueNAS's pools and snapshots, or why they could not be read; `None` without TrueNAS.
     pub truenas: Option<Result<TrueNasFacts, String>>,
+    /// The fleet's hosts from Prometheus, or why they could not be read; `None` without it.
+    pub hosts: Option<Result<Vec<Host>, String>>,
 }
 
 /// One Docker engine's containers, or why they could not be read.
@@ -265,6 +268,51 @@ pub fn evaluate(config: &AlertsConfig, facts: &Facts) -> Vec<Alert> {
             format!("ZFS pool `{}` is {}", pool.name, pool.state),
             None,
         );
+    }
+    match &facts.hosts {
+        None => {}
+        Some(Err(error)) => push(
+            "prometheus".into(),
+            Severity::Warning,
+            "prometheus".into(),
+            format!("cannot read the fleet from Prometheus: {error}"),
+            None,
+        ),
+        Some(Ok(hosts)) => {
+            for host in hosts {
+                let label = host.label();
+                if !host.up {
+                    push(
+                        format!("host:{}:down", host.instance),
+                        Severity::Critical,
+                        format!("host {label}"),
+                        format!("host `{label}` is down: Prometheus cannot scrape it"),
+                        None,
+                    );
+                    continue;
+                }
+                let Some(used) = host.fullest_filesystem_percent.map(round1) else {
+                    continue;
+                };
+                if let Some((severity, limit)) = above(
+                    used,
+                    config.disk_warning_percent,
+                    config.disk_critical_percent,
+                ) {
+                    push(
+                        format!("host:{}:disk", host.instance),
+                        severity,
+                        format!("host {label}"),
+                        format!(
+                            "`{label}`'s fullest filesystem is {} full; {severity} at {}",
+                            percent(used),
+                            threshold(limit, "%"),
+                        ),
+                        None,
+                    );
+                }
+            }
+        }
     }
     match &facts.truenas {
         None => {}
@@ -620,6 +668,7 @@ mod tests {
             pools: Vec::new(),
             ups: None,
             truenas: None,
+            hosts: None,
         }
     }
 

@@ -45,6 +45,7 @@ pub const LEGACY_ENV: &[(&str, &str)] = &[
     ("LOG_LEVEL", "log.level"),
     ("DOCKER_HOST", "docker.host"),
     ("NUT_ADDRESS", "nut.address"),
+    ("PROMETHEUS_URL", "prometheus.url"),
     ("TRUENAS_URL", "truenas.url"),
     ("TRUENAS_USERNAME", "truenas.username"),
     ("TRUENAS_API_KEY", "truenas.api_key"),
@@ -84,6 +85,8 @@ pub struct Config {
     pub nut: crate::tools::ups::NutConfig,
     /// The TrueNAS SCALE API; offered when a URL is set.
     pub truenas: crate::tools::truenas::TrueNasConfig,
+    /// The fleet's Prometheus; offered when a URL is set.
+    pub prometheus: crate::tools::prometheus::PrometheusConfig,
 }
 
 impl Config {

@@ -21,6 +21,8 @@ pub const SECRET_SETTINGS: &[(&str, Option<&str>)] = &[
     ("matrix.access_token", Some("MATRIX_ACCESS_TOKEN")),
     ("matrix.store_passphrase", None),
     ("truenas.api_key", Some("TRUENAS_API_KEY")),
+    ("prometheus.password", None),
+    ("prometheus.bearer_token", None),
 ];
 
 /// `HOMELAB_HTTP__API_KEY` for `http.api_key`.
@@ -68,6 +70,7 @@ impl Config {
             discord,
             matrix,
             truenas,
+            prometheus,
             ..
         } = self;
         let llm_secrets = homelab_kit::read_secret_files!(llm;
@@ -78,12 +81,17 @@ impl Config {
         let truenas_secrets = homelab_kit::read_secret_files!(truenas;
             api_key: api_key_file,
         );
+        let prometheus_secrets = homelab_kit::read_secret_files!(prometheus;
+            password: password_file,
+            bearer_token: bearer_token_file,
+        );
         for (section, found) in [
             ("http", http.read_secret_files()),
             ("llm", llm_secrets),
             ("discord", discord.read_secret_files()),
             ("matrix", matrix.read_secret_files()),
             ("truenas", truenas_secrets),
+            ("prometheus", prometheus_secrets),
         ] {
             problems.extend(in_section(section, found));
         }

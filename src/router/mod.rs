@@ -43,6 +43,7 @@ pub enum Intent {
     Apps,
     TrueNasAlerts,
     DiskHealth,
+    Fleet,
     Help,
 }
 

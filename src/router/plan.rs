@@ -52,6 +52,9 @@ pub fn plan(
                 if !intents.contains(&Intent::Ups) {
                     want(Intent::Ups, names::UPS_STATUS, json!({}));
                 }
+                if !intents.contains(&Intent::Fleet) {
+                    want(Intent::Fleet, names::HOSTS, json!({}));
+                }
             }
             Intent::Cpu => {
                 want(intent, names::CPU_USAGE, json!({}));
@@ -114,6 +117,24 @@ pub fn plan(
                     notes.push(
                         "No UPS is connected to this assistant: set nut.address (NUT_ADDRESS) \
                          to the upsd that watches it."
+                            .to_owned(),
+                    );
+                }
+            }
+            Intent::Fleet => {
+                // "How is the pi doing?": one host when the question names one.
+                let named = slots
+                    .host
+                    .as_ref()
+                    .filter(|_| tools.contains(names::HOST_METRICS));
+                let planned = match named {
+                    Some(host) => want(intent, names::HOST_METRICS, json!({"host": host})),
+                    None => want(intent, names::HOSTS, json!({})),
+                };
+                if !planned {
+                    notes.push(
+                        "I only see this machine: set prometheus.url (PROMETHEUS_URL) to answer \
+                         for the other hosts of the homelab."
                             .to_owned(),
                     );
                 }

@@ -51,6 +51,7 @@ pub(super) fn subject(intent: Intent) -> &'static str {
         Intent::Apps => "apps",
         Intent::TrueNasAlerts => "TrueNAS alerts",
         Intent::DiskHealth => "disk health",
+        Intent::Fleet => "hosts",
         Intent::Help => "help",
     }
 }

@@ -50,6 +50,8 @@ pub struct Slots {
     pub focus: ContainerFocus,
     /// A ZFS dataset named with its pool: "tank/media".
     pub dataset: Option<String>,
+    /// One host of the fleet: "how is the pi doing?", "status of nas:9100".
+    pub host: Option<String>,
 }
 
 impl Slots {
@@ -129,6 +131,19 @@ impl Slots {
                         && !w.starts_with('/')
                         && !w.ends_with('/')
                         && w.chars().next().is_some_and(char::is_alphabetic)
+                })
+                .cloned(),
+            // "nas:9100", "192.168.1.20": a host as Prometheus names its instances.
+            host: words
+                .iter()
+                .find(|w| {
+                    let (name, port) = w.split_once(':').unwrap_or((w.as_str(), ""));
+                    let ip = name.split('.').count() == 4
+                        && name.split('.').all(|p| p.parse::<u8>().is_ok());
+                    (!port.is_empty()
+                        && port.chars().all(|c| c.is_ascii_digit())
+                        && !name.is_empty())
+                        || ip
                 })
                 .cloned(),
         }

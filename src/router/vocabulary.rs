@@ -402,6 +402,21 @@ pub(super) const SMART_WORDS: &[&str] = &[
     "selftest",
     "self-test",
 ];
+/// Words that name the homelab's machines as a whole.
+pub(super) const FLEET_WORDS: &[&str] =
+    &["hosts", "fleet", "nodes", "machines", "servers", "boxes"];
+/// Words that pick among machines: "which host…", "is any host down?".
+pub(super) const FLEET_PICKERS: &[&str] = &[
+    "which",
+    "any",
+    "down",
+    "fullest",
+    "offline",
+    "unreachable",
+    "each",
+    "every",
+    "all",
+];
 /// Words that name TrueNAS itself.
 pub(super) const TRUENAS_WORDS: &[&str] = &["truenas", "freenas", "middleware"];
 /// Words that name the UPS or mains power.
@@ -775,6 +790,17 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
     if has(UPS_WORDS) {
         intents.push(Intent::Ups);
     }
+    // "Is any host down?", "which host is fullest?", "how is nas:9100 doing?": the fleet.
+    let one_machine = has(&["host", "machine", "server", "node", "box"]);
+    let named_host = words.iter().any(|w| {
+        w.split_once(':').is_some_and(|(n, p)| {
+            !n.is_empty() && !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())
+        })
+    });
+    if has(FLEET_WORDS) || (one_machine && has(FLEET_PICKERS)) || named_host {
+        intents.retain(|i| !matches!(i, Intent::Disk | Intent::Overview));
+        intents.push(Intent::Fleet);
+    }
     // "Disk temperatures?", "any SMART errors?": the drives' own health.
     let drive_word = has(&[
         "disk", "disks", "drive", "drives", "hdd", "hdds", "ssd", "ssds",
@@ -831,6 +857,7 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
                 | Intent::Apps
                 | Intent::TrueNasAlerts
                 | Intent::DiskHealth
+                | Intent::Fleet
         )
     });
     // "Which containers are healthy?" asks about containers' health, not the host's.
@@ -873,6 +900,7 @@ pub(super) fn known_word(word: &str) -> bool {
             APP_WORDS,
             TRUENAS_WORDS,
             SMART_WORDS,
+            FLEET_WORDS,
             STOPWORDS,
         ]
         .iter()

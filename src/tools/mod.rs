@@ -5,6 +5,7 @@
 pub mod docker;
 pub mod format;
 pub mod names;
+pub mod prometheus;
 pub mod redact;
 pub mod sampler;
 pub mod single_flight;

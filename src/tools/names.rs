@@ -26,3 +26,6 @@ pub const SNAPSHOTS: &str = "snapshots";
 pub const TRUENAS_ALERTS: &str = "truenas_alerts";
 pub const TRUENAS_APPS: &str = "apps";
 pub const DISK_HEALTH: &str = "disk_health";
+pub const HOSTS: &str = "hosts";
+pub const HOST_METRICS: &str = "host_metrics";
+pub const PROMETHEUS_ALERTS: &str = "prometheus_alerts";

@@ -1,0 +1,114 @@
+//! The fleet tools against a real Prometheus (scripts/prometheus-fixture.sh, started by
+//! scripts/test.sh): it scrapes a real node_exporter and a static exporter presenting a nearly
+//! full `nas` and a `pi` target that is down. A recording proxy in front of Prometheus logs every
+//! request, so the test can show that only GETs of the read-only API reached it.
+#![allow(clippy::disallowed_methods)] // Tests spawn the binary under test.
+#![allow(clippy::print_stderr)] // The skip note must reach the developer.
+
+mod support {
+    pub mod ask_process;
+}
+
+use serde_json::{Value, json};
+
+/// The fixture's URL and request log, or `None` (after saying why).
+fn fixture() -> Option<(String, String)> {
+    match (
+        std::env::var("HOMELAB_TEST_PROMETHEUS_URL"),
+        std::env::var("HOMELAB_TEST_PROMETHEUS_LOG"),
+    ) {
+        (Ok(url), Ok(log)) => Some((url, log)),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "HOMELAB_TEST_PROMETHEUS_URL is not set: CI must run the Prometheus tests \
+             (scripts/test.sh starts scripts/prometheus-fixture.sh)"
+        ),
+        _ => {
+            eprintln!("skipped: no test Prometheus; run scripts/test.sh");
+            None
+        }
+    }
+}
+
+fn ask(url: &str, question: &str) -> (String, Value, usize) {
+    let asked = support::ask_process::ask(
+        question,
+        &[
+            ("PROMETHEUS_URL", url.to_owned()),
+            (
+                "HOMELAB_PROMETHEUS__HOST_NAMES",
+                "{pi=\"pi:9100\"}".to_owned(),
+            ),
+        ],
+    );
+    (asked.message, asked.reply, asked.audit.len())
+}
+
+#[test]
+fn the_fleet_through_a_real_prometheus() {
+    let Some((url, log)) = fixture() else {
+        return;
+    };
+    let (message, reply, audit) = ask(&url, "is any host down?");
+    assert!(
+        message.contains("hosts down: **pi (pi:9100)**"),
+        "{message}"
+    );
+    assert_eq!(reply["tool_calls_made"], json!(["hosts"]));
+    assert_eq!(audit, 1);
+
+    let (message, _, audit) = ask(&url, "which host is fullest?");
+    assert!(
+        message.contains("Fullest: **nas:9100** at **97.0 %**"),
+        "{message}"
+    );
+    assert!(
+        message.contains("**homelab:9100**: CPU"),
+        "the real node_exporter: {message}"
+    );
+    assert_eq!(audit, 1);
+
+    let (message, reply, _) = ask(&url, "how is pi:9100 doing?");
+    assert_eq!(
+        reply["tool_calls_made"],
+        json!(["host_metrics"]),
+        "{message}"
+    );
+    assert!(message.contains("DOWN"), "{message}");
+
+    // The alert rules, so the watcher notifies.
+    let (message, _, _) = ask(&url, "any problems?");
+    assert!(message.contains("host `pi (pi:9100)` is down"), "{message}");
+    assert!(
+        message.contains("`nas:9100`"),
+        "the nearly full disk: {message}"
+    );
+
+    let requests = std::fs::read_to_string(log).unwrap();
+    assert!(!requests.is_empty());
+    for line in requests.lines() {
+        let read_only = [
+            "/api/v1/query?",
+            "/api/v1/query_range?",
+            "/api/v1/targets",
+            "/api/v1/alerts",
+            "/api/v1/labels",
+            "/api/v1/series",
+        ]
+        .iter()
+        .any(|path| line.starts_with(&format!("GET {path}")));
+        // The fixture's own readiness check asks `up` directly, not through the proxy.
+        assert!(read_only, "`{line}` reached Prometheus");
+    }
+}
+
+#[test]
+fn prometheus_down_is_a_clear_answer() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (message, _, audit) = ask(&format!("http://127.0.0.1:{port}"), "is any host down?");
+    assert!(message.contains("cannot reach Prometheus"), "{message}");
+    assert_eq!(audit, 1);
+}
