@@ -867,3 +867,56 @@ async fn chat_requests_are_counted_by_outcome_and_timed() {
         "{durations:?}"
     );
 }
+
+#[tokio::test]
+async fn the_web_page_is_served_keyless_and_can_be_turned_off() {
+    let (app, _) = router(Behaviour::Echo);
+    let page = send(&app, request("GET", "/", REMOTE, None, Body::empty())).await;
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "the page needs no key; its questions do"
+    );
+    assert!(String::from_utf8_lossy(&page.body).contains("Homelab Assistant"));
+    let (app, _) = router_with(
+        Config {
+            web_ui: false,
+            ..config()
+        },
+        Behaviour::Echo,
+        None,
+    );
+    let page = send(&app, request("GET", "/", REMOTE, None, Body::empty())).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_quick_command_is_the_slash_command_and_an_unknown_one_is_422() {
+    let (app, handler) = router(Behaviour::Echo);
+    let response = send(
+        &app,
+        chat(Some(KEY), r#"{"message": "/status", "command": "status"}"#),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(
+        handler.handled()[0].command,
+        Some(homelab_port::Command::Status)
+    );
+    let response = send(
+        &app,
+        chat(Some(KEY), r#"{"message": "/reboot", "command": "reboot"}"#),
+    )
+    .await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        handler.handled().len(),
+        1,
+        "nothing reached the core's answer"
+    );
+    assert_eq!(
+        handler.audit_entries(),
+        2,
+        "the 422 was audited as a rejection"
+    );
+}
