@@ -158,7 +158,7 @@ pub fn registry_with_alerts(
         }
     };
     if let Some(client) = &fleet {
-        use crate::tools::prometheus::{HostMetrics, Hosts, PrometheusAlerts};
+        use crate::tools::prometheus::{HostMetrics, Hosts, PrometheusAlerts, Promql};
         let names = config.prometheus.host_names.clone();
         registry.register(Arc::new(Hosts {
             client: client.clone(),
@@ -169,6 +169,7 @@ pub fn registry_with_alerts(
             names,
         }));
         registry.register(Arc::new(PrometheusAlerts(client.clone())));
+        registry.register(Arc::new(Promql(client.clone())));
     }
     let alerts = Arc::new(
         AlertEvaluator::new(config, sampler, docker.as_deref())

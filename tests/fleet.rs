@@ -112,3 +112,78 @@ fn prometheus_down_is_a_clear_answer() {
     assert!(message.contains("cannot reach Prometheus"), "{message}");
     assert_eq!(audit, 1);
 }
+
+/// The LLM's `promql` tool against the real Prometheus, through the registry that checks its
+/// arguments: an instant query, a range summarised per series, and the guard-rails.
+#[tokio::test]
+async fn promql_is_bounded() {
+    use homelab_assistant::tools::ToolRegistry;
+    use homelab_assistant::tools::prometheus::{PrometheusClient, PrometheusConfig, Promql};
+    let Some((url, log)) = fixture() else {
+        return;
+    };
+    homelab_assistant::app::install_crypto_provider();
+    let client = PrometheusClient::new(&PrometheusConfig {
+        url: Some(url),
+        ..PrometheusConfig::default()
+    })
+    .unwrap()
+    .unwrap();
+    let mut registry = ToolRegistry::new(std::time::Duration::from_secs(20));
+    registry.register(std::sync::Arc::new(Promql(std::sync::Arc::new(client))));
+
+    let instant = registry.call("promql", json!({"query": "up"})).await;
+    let output = instant.result.unwrap();
+    assert!(
+        output.text.contains("instance=\"pi:9100\"") && output.text.contains("= 0"),
+        "{}",
+        output.text
+    );
+
+    let range = registry
+        .call(
+            "promql",
+            json!({"query": "node_load1", "range_minutes": 5, "step_seconds": 1}),
+        )
+        .await;
+    let output = range.result.unwrap();
+    assert!(
+        output.text.contains("Over the last 5 min, step 1 s"),
+        "{}",
+        output.text
+    );
+    assert!(
+        output.text.contains("min ") && output.text.contains("last "),
+        "{}",
+        output.text
+    );
+
+    for bad in [
+        json!({"query": ""}),
+        json!({"query": "up", "range_minutes": 0}),
+        json!({"query": "up", "range_minutes": 100000}),
+        json!({"query": "x".repeat(1001)}),
+        json!({"query": "up", "delete": true}),
+    ] {
+        let refused = registry.call("promql", bad.clone()).await;
+        assert!(refused.result.is_err(), "{bad}");
+    }
+    let broken = registry.call("promql", json!({"query": "sum(("})).await;
+    let error = broken.result.unwrap_err().to_string();
+    assert!(error.contains("Prometheus refused the query"), "{error}");
+
+    // A week at 1 s steps is raised to at most 500 points.
+    let wide = registry
+        .call(
+            "promql",
+            json!({"query": "up", "range_minutes": 10080, "step_seconds": 1}),
+        )
+        .await;
+    assert!(wide.result.unwrap().text.contains("step 1210 s"));
+
+    let requests = std::fs::read_to_string(log).unwrap();
+    assert!(
+        requests.lines().all(|l| l.starts_with("GET /api/v1/")),
+        "{requests}"
+    );
+}

@@ -29,3 +29,4 @@ pub const DISK_HEALTH: &str = "disk_health";
 pub const HOSTS: &str = "hosts";
 pub const HOST_METRICS: &str = "host_metrics";
 pub const PROMETHEUS_ALERTS: &str = "prometheus_alerts";
+pub const PROMQL: &str = "promql";

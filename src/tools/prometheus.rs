@@ -482,6 +482,155 @@ impl TypedTool for PrometheusAlerts {
     }
 }
 
+/// Longest PromQL accepted.
+const MAX_QUERY_CHARS: usize = 1000;
+/// Longest range a query may cover, and the fewest points it may be cut into.
+const MAX_RANGE_MINUTES: u32 = 7 * 24 * 60;
+const MAX_POINTS: u64 = 500;
+/// Most series shown, and how long Prometheus may work on one query.
+const MAX_SERIES: usize = 50;
+const QUERY_TIMEOUT: &str = "10s";
+
+/// Arguments of `promql`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromqlArguments {
+    /// A PromQL expression, e.g. `node_load1` or `rate(node_network_receive_bytes_total[5m])`.
+    pub query: String,
+    /// Over the last this many minutes (a range query); omit for the current value.
+    #[serde(default)]
+    pub range_minutes: Option<u32>,
+    /// Seconds between points of a range query; raised so a range has at most 500 points.
+    #[serde(default)]
+    pub step_seconds: Option<u32>,
+}
+
+/// `promql`: one read-only PromQL query, bounded: query length, range, points, series and time.
+#[derive(Debug)]
+pub struct Promql(pub std::sync::Arc<PrometheusClient>);
+
+fn series_label(labels: &Value) -> String {
+    let Some(labels) = labels.as_object() else {
+        return "{}".to_owned();
+    };
+    let name = labels.get("__name__").and_then(Value::as_str).unwrap_or("");
+    let rest: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| *k != "__name__")
+        .map(|(k, v)| format!("{k}=\"{}\"", v.as_str().unwrap_or("")))
+        .collect();
+    format!("{name}{{{}}}", rest.join(","))
+}
+
+#[async_trait]
+impl TypedTool for Promql {
+    const NAME: &'static str = names::PROMQL;
+    type Args = PromqlArguments;
+    fn description(&self) -> &'static str {
+        "Run one read-only PromQL query on the fleet's Prometheus (instant, or over the last N minutes)."
+    }
+    async fn run(&self, args: PromqlArguments) -> Result<ToolOutput, ToolError> {
+        let query = args.query.trim();
+        if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
+            return Err(ToolError::InvalidArguments(format!(
+                "query must be 1 to {MAX_QUERY_CHARS} characters"
+            )));
+        }
+        let mut shown = Vec::new();
+        let mut text = String::new();
+        let total;
+        match args.range_minutes {
+            None => {
+                let data = self
+                    .0
+                    .get(
+                        Endpoint::Query,
+                        &[("query", query), ("timeout", QUERY_TIMEOUT)],
+                    )
+                    .await?;
+                let result = data["result"].as_array().cloned().unwrap_or_default();
+                total = result.len();
+                if data["resultType"] == "scalar" || data["resultType"] == "string" {
+                    text.push_str(&format!("{}\n", data["result"][1].as_str().unwrap_or("?")));
+                }
+                for series in result.iter().take(MAX_SERIES) {
+                    let value = series["value"][1].as_str().unwrap_or("?");
+                    text.push_str(&format!(
+                        "- `{}` = {value}\n",
+                        series_label(&series["metric"])
+                    ));
+                    shown.push(json!({"series": series["metric"], "value": value}));
+                }
+            }
+            Some(minutes) => {
+                if minutes == 0 || minutes > MAX_RANGE_MINUTES {
+                    return Err(ToolError::InvalidArguments(format!(
+                        "range_minutes must be 1 to {MAX_RANGE_MINUTES}"
+                    )));
+                }
+                let range_secs = u64::from(minutes) * 60;
+                let step = u64::from(args.step_seconds.unwrap_or(0))
+                    .max(range_secs.div_ceil(MAX_POINTS))
+                    .max(1);
+                let end = chrono::Utc::now().timestamp();
+                let start = end - range_secs as i64;
+                let (start, end, step) = (start.to_string(), end.to_string(), step.to_string());
+                let data = self
+                    .0
+                    .get(
+                        Endpoint::QueryRange,
+                        &[
+                            ("query", query),
+                            ("start", &start),
+                            ("end", &end),
+                            ("step", &step),
+                            ("timeout", QUERY_TIMEOUT),
+                        ],
+                    )
+                    .await?;
+                let result = data["result"].as_array().cloned().unwrap_or_default();
+                total = result.len();
+                text.push_str(&format!("Over the last {minutes} min, step {step} s:\n"));
+                // Each series as min / average / max / last, not its points: bounded output.
+                for series in result.iter().take(MAX_SERIES) {
+                    let values: Vec<f64> = series["values"]
+                        .as_array()
+                        .map(|points| {
+                            points
+                                .iter()
+                                .filter_map(|p| p[1].as_str()?.parse::<f64>().ok())
+                                .filter(|v| v.is_finite())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let Some(last) = values.last().copied() else {
+                        continue;
+                    };
+                    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+                    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let average = values.iter().sum::<f64>() / values.len() as f64;
+                    text.push_str(&format!(
+                        "- `{}`: min {min:.4}, avg {average:.4}, max {max:.4}, last {last:.4} ({} points)\n",
+                        series_label(&series["metric"]),
+                        values.len()
+                    ));
+                    shown.push(json!({"series": series["metric"], "min": min, "avg": average, "max": max, "last": last, "points": values.len()}));
+                }
+            }
+        }
+        if total == 0 && text.is_empty() {
+            text.push_str("No series matched.\n");
+        }
+        if total > MAX_SERIES {
+            text.push_str(&format!("…and {} more series.\n", total - MAX_SERIES));
+        }
+        Ok(ToolOutput {
+            data: json!({"series": shown, "total_series": total}),
+            text,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
