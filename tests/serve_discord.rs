@@ -229,15 +229,15 @@ async fn serve_posts_an_alert_to_the_notify_channel_once() {
             ("HOMELAB_ALERTS__DISK_CRITICAL_PERCENT", "100".to_owned()),
             // Only the disk rule may speak: a loaded CI machine would otherwise raise (and clear)
             // a load alert between the two evaluations this test compares.
-            ("HOMELAB_ALERTS__LOAD_WARNING_PER_CORE", "1000".to_owned()),
-            ("HOMELAB_ALERTS__LOAD_CRITICAL_PER_CORE", "2000".to_owned()),
+            ("HOMELAB_ALERTS__LOAD_WARNING_PER_CORE", "500".to_owned()),
+            ("HOMELAB_ALERTS__LOAD_CRITICAL_PER_CORE", "1000".to_owned()),
             (
                 "HOMELAB_ALERTS__TEMPERATURE_WARNING_CELSIUS",
-                "1000".to_owned(),
+                "190".to_owned(),
             ),
             (
                 "HOMELAB_ALERTS__TEMPERATURE_CRITICAL_CELSIUS",
-                "2000".to_owned(),
+                "200".to_owned(),
             ),
             ("HOMELAB_DOCKER__ENABLED", "false".to_owned()),
         ],
