@@ -238,9 +238,27 @@ impl TrueNasClient {
     ) -> Result<Vec<Result<Value, TrueNasError>>, TrueNasError> {
         let secs = self.timeout.as_secs();
         tokio::time::timeout(self.timeout * 2, async {
+            // The first call's probe is its session: no second connection and login for it.
+            let probed = match self.transport.get() {
+                Some(_) => None,
+                None => match self.session().await {
+                    Ok(session) => {
+                        let _ = self.transport.set(Transport::WebSocket);
+                        Some(session)
+                    }
+                    Err(TrueNasError::NoSuchMethod(_)) => {
+                        let _ = self.transport.set(Transport::Rest);
+                        None
+                    }
+                    Err(other) => return Err(other),
+                },
+            };
             match self.transport().await? {
                 Transport::WebSocket => {
-                    let mut session = self.session().await?;
+                    let mut session = match probed {
+                        Some(session) => session,
+                        None => self.session().await?,
+                    };
                     let mut results = Vec::new();
                     for (method, params) in calls {
                         results.push(session.call(*method, params.clone()).await);
