@@ -8,13 +8,17 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Deserialize;
 
-/// A set of words, matched whole against normalised tokens.
+/// A set of words, matched whole against normalised tokens; the router's vocabulary uses it too.
 #[derive(Debug, Default)]
-pub(super) struct WordSet(HashSet<String>);
+pub(crate) struct WordSet(HashSet<String>);
 
 impl WordSet {
-    pub(super) fn contains<W: AsRef<str> + ?Sized>(&self, word: &W) -> bool {
+    pub(crate) fn contains<W: AsRef<str> + ?Sized>(&self, word: &W) -> bool {
         self.0.contains(word.as_ref())
+    }
+
+    pub(crate) fn extend(&mut self, words: impl IntoIterator<Item = String>) {
+        self.0.extend(words);
     }
 
     fn from_list(words: &[String]) -> Self {

@@ -24,6 +24,7 @@ mod normalise;
 mod shell;
 mod topics;
 
+pub(crate) use lexicon::WordSet;
 use std::fmt;
 
 use serde::Serialize;

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::Intent;
 use super::plan::Planned;
 use super::slots::named_filesystem;
-use super::vocabulary::{DISK, words};
+use super::vocabulary::{VOCABULARY, words};
 use crate::tools::format::{bytes, percent};
 use crate::tools::{CallOutcome, names};
 
@@ -103,7 +103,7 @@ pub(super) fn disk_headline(question: &str, data: &Value) -> Option<String> {
             let last = mount.rsplit('/').find(|s| !s.is_empty()).unwrap_or("/");
             words.iter().any(|w| {
                 w.len() >= 2
-                    && !DISK.contains(&w.as_str())
+                    && !VOCABULARY.disk.contains(&w.as_str())
                     && (w == last || w == mount || w == device)
             })
         })

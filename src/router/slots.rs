@@ -2,10 +2,8 @@
 //! lines, a time window, a text to look for, a container state, a metric — each read by a small
 //! grammar of its own, and filled the same way from an adapter's command.
 
-use super::vocabulary::{
-    CONSUMING, CRASH_WORDS, DISK, DOCKER_SPACE_WORDS, ENGINE_WORDS, EVENT_WORDS, IMAGE_WORDS,
-    MEMORY, NOT_A_NAME, RESOURCE_WORDS, known_word, words,
-};
+use super::vocabulary::{VOCABULARY, known_word, words};
+use crate::policy::WordSet;
 
 /// What a container question asks beyond the plain list.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -57,16 +55,17 @@ pub struct Slots {
 impl Slots {
     /// The slots a question's words fill; containers are matched later, against the live list.
     pub fn from_words(words: &[String]) -> Self {
-        let has = |set: &[&str]| words.iter().any(|w| set.contains(&w.as_str()));
-        let state = if has(&["unhealthy", "sick", "failing"]) {
+        let has = |set: &WordSet| words.iter().any(|w| set.contains(w));
+        let any_of = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
+        let state = if any_of(&["unhealthy", "sick", "failing"]) {
             Some("unhealthy")
-        } else if has(&["healthy"]) {
+        } else if any_of(&["healthy"]) {
             Some("healthy")
-        } else if has(&["restarting", "looping"]) {
+        } else if any_of(&["restarting", "looping"]) {
             Some("restarting")
-        } else if has(&["paused"]) {
+        } else if any_of(&["paused"]) {
             Some("paused")
-        } else if has(&[
+        } else if any_of(&[
             "stopped",
             "exited",
             "dead",
@@ -87,19 +86,19 @@ impl Slots {
         } else {
             None
         };
-        let focus = if has(&["docker"]) && has(DOCKER_SPACE_WORDS) {
+        let focus = if any_of(&["docker"]) && has(&VOCABULARY.docker_space) {
             ContainerFocus::DiskUse
-        } else if has(IMAGE_WORDS) {
+        } else if has(&VOCABULARY.image) {
             ContainerFocus::Images
-        } else if has(EVENT_WORDS) {
+        } else if has(&VOCABULARY.event) {
             ContainerFocus::Events
-        } else if has(CRASH_WORDS) {
+        } else if has(&VOCABULARY.crash) {
             ContainerFocus::Crashes
-        } else if has(RESOURCE_WORDS) || has(CONSUMING) {
+        } else if has(&VOCABULARY.resource) || has(&VOCABULARY.consuming) {
             ContainerFocus::Resources
-        } else if has(ENGINE_WORDS) {
+        } else if has(&VOCABULARY.engine) {
             ContainerFocus::Engine
-        } else if wanted_window(words).is_some() && has(&["docker"]) {
+        } else if wanted_window(words).is_some() && any_of(&["docker"]) {
             // "what did docker do in the past hour?": what happened over a window.
             ContainerFocus::Events
         } else {
@@ -111,7 +110,7 @@ impl Slots {
             since: wanted_window(words),
             filter: wanted_filter(words),
             count: wanted_count(words),
-            all: has(&[
+            all: any_of(&[
                 "all",
                 "every",
                 "everything",
@@ -121,7 +120,7 @@ impl Slots {
                 "tutti",
             ]),
             state,
-            by_memory: has(MEMORY) || words.iter().any(|w| w == "memory"),
+            by_memory: has(&VOCABULARY.memory) || words.iter().any(|w| w == "memory"),
             focus,
             // "tank/media", not a path ("/mnt/tank") or a fraction ("1/2").
             dataset: words
@@ -207,8 +206,8 @@ pub(super) fn wanted_lines(words: &[String]) -> Option<u32> {
                 .checked_sub(1)
                 .and_then(|j| words.get(j))
                 .map(String::as_str);
-            (next.is_some_and(|w| LINE_WORDS.contains(&w))
-                || before.is_some_and(|w| LAST_WORDS.contains(&w) || w == "tail")
+            (next.is_some_and(|w| VOCABULARY.line.contains(&w))
+                || before.is_some_and(|w| VOCABULARY.last.contains(&w) || w == "tail")
                     && !next.is_some_and(is_time_unit))
             .then(|| n.clamp(1, crate::tools::docker::logs::MAX_LOG_LINES))
         })
@@ -216,39 +215,10 @@ pub(super) fn wanted_lines(words: &[String]) -> Option<u32> {
             // "the last line of crashloop": one line.
             words
                 .windows(2)
-                .any(|w| LAST_WORDS.contains(&w[0].as_str()) && w[1] == "line")
+                .any(|w| VOCABULARY.last.contains(&w[0].as_str()) && w[1] == "line")
                 .then_some(1)
         })
 }
-
-/// "lines" in the languages the router reads.
-const LINE_WORDS: &[&str] = &[
-    "lines", "line", "entries", "lignes", "ligne", "zeilen", "zeile", "líneas", "lineas", "línea",
-    "linhas", "linha", "righe", "riga", "regels", "regel",
-];
-/// "last" in the languages the router reads.
-const LAST_WORDS: &[&str] = &[
-    "last",
-    "latest",
-    "past",
-    "recent",
-    "dernières",
-    "derniers",
-    "dernière",
-    "dernier",
-    "letzten",
-    "letzte",
-    "últimas",
-    "últimos",
-    "última",
-    "ultimas",
-    "ultimos",
-    "ultime",
-    "ultimi",
-    "ultima",
-    "laatste",
-    "afgelopen",
-];
 
 /// How many of something to show: "top 3", "5 processes", "the single busiest".
 pub(super) fn wanted_count(words: &[String]) -> Option<u32> {
@@ -261,11 +231,11 @@ pub(super) fn wanted_count(words: &[String]) -> Option<u32> {
             let next = words.get(i + 1).map(String::as_str);
             (before == Some("top")
                 || next.is_some_and(|w| {
-                    super::vocabulary::PROCESSES.contains(&w)
+                    VOCABULARY.processes.contains(&w)
                         || matches!(w, "containers" | "conteneurs" | "container")
                 })
                 || before.is_some_and(|b| matches!(b, "les" | "los" | "die" | "the" | "i" | "os"))
-                    && !next.is_some_and(|w| LINE_WORDS.contains(&w) || is_time_unit(w)))
+                    && !next.is_some_and(|w| VOCABULARY.line.contains(&w) || is_time_unit(w)))
             .then(|| n.clamp(1, 50))
         })
         .or_else(|| words.iter().any(|w| w == "single").then_some(1))
@@ -305,13 +275,13 @@ pub(super) fn wanted_window(words: &[String]) -> Option<String> {
             let two_before = i
                 .checked_sub(2)
                 .and_then(|j| words.get(j))
-                .filter(|_| before.is_some_and(|b| LAST_WORDS.contains(&b.as_str())));
+                .filter(|_| before.is_some_and(|b| VOCABULARY.last.contains(&b.as_str())));
             let positive = |n: &&String| n.parse::<u32>().is_ok_and(|n| n > 0);
             if let Some(n) = before.filter(positive).or(two_before.filter(positive)) {
                 return Some(format!("{n}{unit}"));
             }
             if before.is_some_and(|b| {
-                LAST_WORDS.contains(&b.as_str())
+                VOCABULARY.last.contains(&b.as_str())
                     || matches!(
                         b.as_str(),
                         "an" | "a" | "this" | "the" | "der" | "la" | "het"
@@ -327,17 +297,13 @@ pub(super) fn wanted_window(words: &[String]) -> Option<String> {
     None
 }
 
-/// Words that ask to look for a text in logs.
-const SEARCH_WORDS: &[&str] = &[
-    "grep", "search", "find", "cherche", "chercher", "suche", "such", "busca", "buscar", "cerca",
-    "procura", "procurar", "zoek",
-];
-
 /// Text to look for in logs: a quoted word next to a search word ("find 'stderr' in …"), the
 /// word after "for" ("grep chatty for hello"), after "containing", "matching", "mentioning", or
 /// after the search word itself ("cherche quota dans …"); else errors.
 pub(super) fn wanted_filter(words: &[String]) -> Option<String> {
-    let searching = words.iter().any(|w| SEARCH_WORDS.contains(&w.as_str()));
+    let searching = words
+        .iter()
+        .any(|w| VOCABULARY.search.contains(&w.as_str()));
     let quoted = searching
         .then(|| {
             words
@@ -345,22 +311,24 @@ pub(super) fn wanted_filter(words: &[String]) -> Option<String> {
                 .find(|w| w.len() > 2 && w.starts_with('\'') && w.ends_with('\''))
         })
         .flatten();
-    let after = |keys: &[&str]| {
-        words.iter().enumerate().find_map(|(i, w)| {
-            keys.contains(&w.as_str())
-                .then(|| words.get(i + 1).cloned())
-                .flatten()
-        })
+    let after = |is_key: &dyn Fn(&str) -> bool| {
+        words
+            .iter()
+            .enumerate()
+            .find_map(|(i, w)| is_key(w).then(|| words.get(i + 1).cloned()).flatten())
     };
     quoted
         .cloned()
         .or_else(|| {
             searching
-                .then(|| after(&["for", "nach", "por", "per", "naar"]))
+                .then(|| after(&|w| matches!(w, "for" | "nach" | "por" | "per" | "naar")))
                 .flatten()
         })
-        .or_else(|| after(&["containing", "matching", "mentioning"]))
-        .or_else(|| after(SEARCH_WORDS).filter(|w| !matches!(w.as_str(), "the" | "in" | "for")))
+        .or_else(|| after(&|w| matches!(w, "containing" | "matching" | "mentioning")))
+        .or_else(|| {
+            after(&|w| VOCABULARY.search.contains(w))
+                .filter(|w| !matches!(w.as_str(), "the" | "in" | "for"))
+        })
         .map(|w| w.trim_matches(['\'', '`']).to_owned())
         .or_else(|| {
             words
@@ -376,8 +344,8 @@ pub(super) fn named_filesystem(question: &str) -> Option<String> {
     let words = words(question);
     let is_name = |w: &String| {
         w.len() >= 2
-            && !NOT_A_NAME.contains(&w.as_str())
-            && !DISK.contains(&w.as_str())
+            && !VOCABULARY.not_a_name.contains(&w.as_str())
+            && !VOCABULARY.disk.contains(&w.as_str())
             && w.chars()
                 .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
     };
@@ -391,7 +359,10 @@ pub(super) fn named_filesystem(question: &str) -> Option<String> {
         let found = match word.as_str() {
             "is" | "are" if i >= 1 && words[i - 1] == "full" => after(i),
             "on" | "in" | "of"
-                if i >= 1 && words[..i].iter().any(|w| DISK.contains(&w.as_str())) =>
+                if i >= 1
+                    && words[..i]
+                        .iter()
+                        .any(|w| VOCABULARY.disk.contains(&w.as_str())) =>
             {
                 after(i)
             }

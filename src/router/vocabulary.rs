@@ -1,676 +1,106 @@
-//! The offline router's vocabulary: the words that name each subject, the words that are not
+//! The offline router's vocabulary: the words that name each subject (read from data files,
+//! `vocabulary/*.toml`, one per language, embedded at build time), the words that are not
 //! container names, and how a question's words map to intents.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use super::Intent;
+use crate::policy::WordSet;
 
-pub(super) const STRONG_OVERVIEW: &[&str] = &[
-    "overview",
-    "health",
-    "healthy",
-    "status",
-    "summary",
-    "summarize",
-    "summarise",
-    "uptime",
-    "kernel",
-    "os",
-    "hostname",
-    "report",
-    "übersicht",
-    "systemübersicht",
-    "resumen",
-    "panoramica",
-    "aperçu",
-    "resumo",
-    "overzicht",
-    "résumé",
-    "riepilogo",
-    "estado",
-];
-pub(super) const WEAK_OVERVIEW: &[&str] = &[
-    "doing",
-    "going",
-    "ok",
-    "okay",
-    "fine",
-    "alive",
-    "server",
-    "system",
-    "everything",
-    "how's",
-    "hows",
-    "state",
-    "host",
-    "machine",
-    "nas",
-    "box",
-    "up",
-    "servidor",
-    "serveur",
-    "sistema",
-    "système",
-    "systeem",
-    "maschine",
-    "máquina",
-    "macchina",
-];
-pub(super) const CPU: &[&str] = &[
-    "cpu",
-    "cpus",
-    "processor",
-    "processors",
-    "load",
-    "core",
-    "cores",
-    "utilization",
-    "utilisation",
-    "processeur",
-    "procesador",
-    "processore",
-    "processador",
-    "prozessor",
-    "auslastung",
-    "gebruik",
-];
-pub(super) const MEMORY: &[&str] = &[
-    "memory",
-    "ram",
-    "swap",
-    "mem",
-    "mémoire",
-    "memoria",
-    "memória",
-    "geheugen",
-    "arbeitsspeicher",
-    "speicherauslastung",
-    "speicher",
-];
-pub(super) const DISK: &[&str] = &[
-    "disk",
-    "disks",
-    "storage",
-    "space",
-    "pool",
-    "pools",
-    "full",
-    "filesystem",
-    "filesystems",
-    "drive",
-    "drives",
-    "capacity",
-    "dataset",
-    "datasets",
-    "mount",
-    "mounts",
-    "zfs",
-    "df",
-    "disque",
-    "disco",
-    "schijf",
-    "festplatte",
-    "speicherplatz",
-    "espace",
-    "espacio",
-    "espaço",
-    "spazio",
-    "schijfruimte",
-    "plein",
-    "voll",
-    "lleno",
-    "pieno",
-    "cheio",
-    "vol",
-];
-pub(super) const TEMPERATURE: &[&str] = &[
-    "temperature",
-    "temperatures",
-    "temp",
-    "temps",
-    "hot",
-    "heat",
-    "thermal",
-    "celsius",
-    "cooling",
-    "overheating",
-    "warm",
-    "sensor",
-    "sensors",
-    "température",
-    "températures",
-    "temperatur",
-    "temperaturen",
-    "temperatura",
-    "calentando",
-    "chaud",
-    "heiß",
-    "caldo",
-    "quente",
-];
-pub(super) const PROCESSES: &[&str] = &[
-    "process",
-    "processes",
-    "top",
-    "hog",
-    "hogs",
-    "hogging",
-    "busiest",
-    "pid",
-    "pids",
-    "htop",
-    "programs",
-    "processus",
-    "prozesse",
-    "prozess",
-    "procesos",
-    "proceso",
-    "processi",
-    "processo",
-    "processos",
-    "processen",
-    "proces",
-];
-pub(super) const CONSUMING: &[&str] = &[
-    "using",
-    "eating",
-    "consuming",
-    "uses",
-    "use",
-    "consomme",
-    "consomment",
-    "consume",
-    "consumen",
-    "usa",
-    "gebruikt",
-    "braucht",
-    "verbraucht",
-    "utilise",
-    "belegen",
-    "belegt",
-];
-pub(super) const ASKING_WHO: &[&str] = &["what", "what's", "whats", "which", "who", "most"];
-pub(super) const NETWORK: &[&str] = &[
-    "network",
-    "bandwidth",
-    "traffic",
-    "throughput",
-    "upload",
-    "download",
-    "interface",
-    "interfaces",
-    "net",
-    "rx",
-    "tx",
-    "internet",
-    "nic",
-    "réseau",
-    "netzwerk",
-    "red",
-    "rete",
-    "rede",
-    "netwerk",
-    "trafic",
-    "traffico",
-    "tráfego",
-    "tráfico",
-    "verkehr",
-    "ancho",
-    "netzwerkauslastung",
-    "netwerkgebruik",
-    "rates",
-];
-pub(super) const CONTAINERS: &[&str] = &[
-    "container",
-    "containers",
-    "docker",
-    "unhealthy",
-    "exited",
-    "apps",
-    "stack",
-    "stacks",
-    "compose",
-    "oom",
-    "conteneur",
-    "conteneurs",
-    "contenedor",
-    "contenedores",
-    "contenitore",
-    "contenitori",
-    "contêiner",
-    "contêineres",
-    "details",
-    "detail",
-    "inspect",
-    "ports",
-    "port",
-    "published",
-    "labels",
-    "label",
-    "image",
-    "exit",
-    "porta",
-    "puerto",
-    "porte",
-];
-/// Container words only when nothing else was asked: "is anything running hot?" is about heat.
-pub(super) const WEAK_CONTAINERS: &[&str] = &[
-    "running",
-    "stopped",
-    "restarting",
-    "crashed",
-    "crash",
-    "crashing",
-    "restart",
-    "restarts",
-    "restarted",
-    "die",
-    "died",
-    "arrêtés",
-    "arrêté",
-    "gestoppt",
-    "parados",
-    "parado",
-    "gestopt",
-    "fermati",
-    "fermo",
-];
-pub(super) const LOGS: &[&str] = &[
-    "log",
-    "logs",
-    "logged",
-    "stderr",
-    "stdout",
-    "tail",
-    "output",
-    "printed",
-    "printing",
-    "print",
-    "said",
-    "say",
-    "grep",
-    "lines",
-    "line",
-    "journaux",
-    "journal",
-    "affiché",
-    "zeilen",
-    "líneas",
-    "linhas",
-    "righe",
-    "regels",
-    "stampato",
-    "gelogd",
-    "protokoll",
-    "registros",
-    "errors",
-    "erreurs",
-    "fehler",
-    "errores",
-    "errori",
-    "erros",
-    "fouten",
-];
-pub(super) const ALERTS: &[&str] = &[
-    "alert",
-    "alerts",
-    "problem",
-    "problems",
-    "issue",
-    "issues",
-    "wrong",
-    "warning",
-    "warnings",
-    "broken",
-    "failing",
-    "trouble",
-    "attention",
-    "critical",
-    "worried",
-    "worry",
-    "fire",
-    "alertes",
-    "alerte",
-    "alerta",
-    "alertas",
-    "avvisi",
-    "avviso",
-    "waarschuwingen",
-    "warnungen",
-    "kaputt",
-    "preocuparse",
-    "preocupar",
-    "zorgen",
-    "problème",
-    "problèmes",
-    "probleme",
-    "problemas",
-    "problemi",
-    "flags",
+/// The router's data files, one per language; the vocabulary is their union.
+const FILES: &[(&str, &str)] = &[
+    ("en", include_str!("vocabulary/en.toml")),
+    ("fr", include_str!("vocabulary/fr.toml")),
+    ("de", include_str!("vocabulary/de.toml")),
+    ("es", include_str!("vocabulary/es.toml")),
+    ("it", include_str!("vocabulary/it.toml")),
+    ("pt", include_str!("vocabulary/pt.toml")),
+    ("nl", include_str!("vocabulary/nl.toml")),
 ];
 
-/// Overview words that, next to a container word, are about the containers.
-/// Words that name a ZFS pool or its parts.
-pub(super) const POOL_WORDS: &[&str] = &[
-    "pool",
-    "pools",
-    "zpool",
-    "zpools",
-    "zfs",
-    "arc",
-    "vdev",
-    "vdevs",
-    "raidz",
-    "mirror",
-    "degraded",
-    "resilver",
-    "resilvering",
-    "scrub",
-    "scrubs",
-    "scrubbed",
-];
-/// Words that name ZFS snapshots.
-pub(super) const SNAPSHOT_WORDS: &[&str] = &[
-    "snapshot",
-    "snapshots",
-    "snap",
-    "snaps",
-    "instantané",
-    "instantanés",
-    "schnappschuss",
-    "schnappschüsse",
-    "instantánea",
-    "instantáneas",
-];
-/// Words that name TrueNAS apps and their updates.
-pub(super) const APP_WORDS: &[&str] = &[
-    "app",
-    "apps",
-    "application",
-    "applications",
-    "update",
-    "updates",
-    "upgrade",
-    "upgrades",
-    "outdated",
-];
-/// Words that ask about drives' health.
-pub(super) const SMART_WORDS: &[&str] = &[
-    "smart",
-    "sector",
-    "sectors",
-    "reallocated",
-    "pending",
-    "selftest",
-    "self-test",
-];
-/// Words that name the homelab's machines as a whole.
-pub(super) const FLEET_WORDS: &[&str] =
-    &["hosts", "fleet", "nodes", "machines", "servers", "boxes"];
-/// Words that pick among machines: "which host…", "is any host down?".
-pub(super) const FLEET_PICKERS: &[&str] = &[
-    "which",
-    "any",
-    "down",
-    "fullest",
-    "offline",
-    "unreachable",
-    "each",
-    "every",
-    "all",
-];
-/// Words that name TrueNAS itself.
-pub(super) const TRUENAS_WORDS: &[&str] = &["truenas", "freenas", "middleware"];
-/// Words that name the UPS or mains power.
-pub(super) const UPS_WORDS: &[&str] = &[
-    "ups",
-    "upses",
-    "battery",
-    "batteries",
-    "outage",
-    "blackout",
-    "mains",
-    "runtime",
-    "nut",
-    "onduleur",
-    "usv",
-    "sai",
-    "nobreak",
-    "batterie",
-    "batería",
-    "bateria",
-    "accu",
-];
-/// Words that ask whether something is healthy: about a named subject, not the whole host.
-pub(super) const CONTAINER_HEALTH_WORDS: &[&str] = &["health", "healthy", "status"];
-/// "Why did plex restart?", "did anything crash?": the engine's event log answers these.
-pub(super) const CRASH_WORDS: &[&str] = &[
-    "crash",
-    "crashed",
-    "crashes",
-    "crashing",
-    "restart",
-    "restarted",
-    "restarts",
-    "died",
-    "die",
-    "dying",
-    "oom",
-    "oomkilled",
-    "killed",
-    "kill",
-    "why",
-    "warum",
-    "pourquoi",
-    "perché",
-    "waarom",
-    "porque",
-    "stürzt",
-    "absturz",
-    "abgestürzt",
-    "falla",
-    "falha",
-    "plante",
-    "crashe",
-    "reiniciando",
-    "riavvia",
-    "herstart",
-    "keeps",
-    "keep",
-];
-/// "Which containers use the most CPU?": live stats answer these.
-pub(super) const RESOURCE_WORDS: &[&str] = &[
-    "cpu",
-    "memory",
-    "ram",
-    "mem",
-    "resources",
-    "resource",
-    "usage",
-    "heaviest",
-    "biggest",
-    "hungry",
-    "hog",
-    "hogs",
-    "hogging",
-    "busiest",
-    "stats",
-    "statistics",
-    "estadísticas",
-    "statistiques",
-    "statistiken",
-    "statistiche",
-    "estatísticas",
-    "statistieken",
-    "mémoire",
-    "memoria",
-    "memória",
-    "geheugen",
-    "speicher",
-];
-/// Container questions that want the engine itself.
-pub(super) const ENGINE_WORDS: &[&str] = &["version", "engine", "daemon", "info"];
-/// "What happened in docker in the last hour?": the engine's event log, over a window.
-pub(super) const EVENT_WORDS: &[&str] = &[
-    "events",
-    "event",
-    "happened",
-    "happening",
-    "activity",
-    "événements",
-    "evenements",
-    "ereignisse",
-    "passiert",
-    "eventos",
-    "eventi",
-    "gebeurtenissen",
-    "gebeurd",
-    "starts",
-    "stops",
-];
-/// Images the engine stores, in every language the router reads.
-pub(super) const IMAGE_WORDS: &[&str] = &["images", "imagens", "immagini", "imágenes", "imagenes"];
-/// Next to "docker", a question about the disk Docker takes, not the host's filesystems.
-pub(super) const DOCKER_SPACE_WORDS: &[&str] = &[
-    "reclaim",
-    "reclaimable",
-    "platz",
-    "ocupa",
-    "occupa",
-    "volumes",
-    "schijfruimte",
-    "espace",
-    "espacio",
-    "espaço",
-    "spazio",
-    "storage",
-    "space",
-    "disk",
-];
-/// Words that are never a container's name, so they do not trigger a name lookup.
-pub(super) const STOPWORDS: &[&str] = &[
-    "a",
-    "about",
-    "after",
-    "all",
-    "am",
-    "among",
-    "an",
-    "and",
-    "any",
-    "anything",
-    "are",
-    "at",
-    "be",
-    "been",
-    "by",
-    "can",
-    "could",
-    "currently",
-    "day",
-    "days",
-    "did",
-    "do",
-    "does",
-    "doing",
-    "down",
-    "every",
-    "for",
-    "from",
-    "get",
-    "give",
-    "going",
-    "had",
-    "has",
-    "have",
-    "hour",
-    "hours",
-    "how",
-    "i",
-    "in",
-    "is",
-    "it",
-    "it's",
-    "its",
-    "just",
-    "last",
-    "lately",
-    "latest",
-    "line",
-    "lines",
-    "list",
-    "me",
-    "min",
-    "mins",
-    "minute",
-    "minutes",
-    "my",
-    "not",
-    "now",
-    "of",
-    "on",
-    "or",
-    "past",
-    "please",
-    "recent",
-    "recently",
-    "right",
-    "see",
-    "show",
-    "since",
-    "so",
-    "some",
-    "tail",
-    "tell",
-    "that",
-    "the",
-    "there",
-    "these",
-    "this",
-    "those",
-    "to",
-    "today",
-    "up",
-    "use",
-    "using",
-    "was",
-    "week",
-    "were",
-    "what",
-    "what's",
-    "whats",
-    "when",
-    "which",
-    "who",
-    "why",
-    "will",
-    "with",
-    "would",
-    "you",
-    "your",
-    "one",
-    "ones",
-    "time",
-    "times",
-    "containing",
-    "matching",
-    "errors",
-    "error",
-    "currently",
-    "still",
-    "yet",
-    "ever",
-    "again",
-    "happened",
-    "happen",
-    "anybody",
-    "something",
-    "went",
-    "go",
-    "wrong",
-    "most",
-    "least",
-    "more",
-    "top",
-];
+/// Declares the word sets once: the struct's fields are the files' keys.
+macro_rules! word_sets {
+    ($($set:ident),* $(,)?) => {
+        /// Every word set the router reads, each the union over the languages.
+        #[derive(Debug, Default)]
+        pub(super) struct Vocabulary {
+            $(pub(super) $set: WordSet,)*
+        }
+
+        impl Vocabulary {
+            fn set_mut(&mut self, key: &str) -> Option<&mut WordSet> {
+                match key {
+                    $(stringify!($set) => Some(&mut self.$set),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+word_sets!(
+    overview,
+    overview_weak,
+    cpu,
+    memory,
+    disk,
+    temperature,
+    processes,
+    consuming,
+    asking_who,
+    network,
+    containers,
+    containers_weak,
+    logs,
+    alerts,
+    pool,
+    snapshot,
+    app,
+    smart,
+    fleet,
+    fleet_pickers,
+    truenas,
+    ups,
+    container_health,
+    crash,
+    resource,
+    engine,
+    event,
+    image,
+    docker_space,
+    stopwords,
+    greetings,
+    not_a_name,
+    line,
+    last,
+    search,
+    help,
+    app_update,
+    one_machine,
+    drive,
+);
+
+impl Vocabulary {
+    /// Reads the embedded files. They are part of the binary, so a mistake in one is a bug that
+    /// the tests catch, not an input error.
+    fn load() -> Self {
+        let mut vocabulary = Self::default();
+        for (language, text) in FILES {
+            let file: HashMap<String, Vec<String>> = toml::from_str(text)
+                .unwrap_or_else(|err| panic!("router vocabulary {language}.toml: {err}"));
+            for (key, words) in file {
+                let Some(set) = vocabulary.set_mut(&key) else {
+                    panic!("router vocabulary {language}.toml: unknown word set `{key}`");
+                };
+                set.extend(words);
+            }
+        }
+        vocabulary
+    }
+}
+
+pub(super) static VOCABULARY: LazyLock<Vocabulary> = LazyLock::new(Vocabulary::load);
 
 /// Words of a question: lowercase, punctuation trimmed.
 pub(crate) fn words(question: &str) -> Vec<String> {
@@ -697,89 +127,57 @@ pub(super) fn with_parts(mut words: Vec<String>) -> Vec<String> {
     words
 }
 
-/// Words a greeting or a thank-you is made of, in the languages the vocabulary knows.
-const GREETINGS: &[&str] = &[
-    "hi",
-    "hello",
-    "hey",
-    "hiya",
-    "yo",
-    "there",
-    "good",
-    "morning",
-    "afternoon",
-    "evening",
-    "thanks",
-    "thank",
-    "you",
-    "thx",
-    "ty",
-    "cheers",
-    "bonjour",
-    "salut",
-    "merci",
-    "hallo",
-    "moin",
-    "danke",
-    "hola",
-    "gracias",
-    "ola",
-    "olá",
-    "obrigado",
-    "obrigada",
-    "hoi",
-    "dank",
-    "je",
-    "wel",
-    "bedankt",
-];
-
 /// The intents of a question, in a fixed order, without repeats.
 pub fn detect_intents(question: &str) -> Vec<Intent> {
     let words = with_parts(words(question));
-    let has = |set: &[&str]| words.iter().any(|w| set.contains(&w.as_str()));
+    let has = |set: &WordSet| words.iter().any(|w| set.contains(w));
+    let any_of = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
     let mut intents = Vec::new();
     // "hi", "thanks!", "good morning": a greeting alone is answered with what can be asked.
-    let greeting = !words.is_empty() && words.iter().all(|w| GREETINGS.contains(&w.as_str()));
-    if greeting || has(&["help", "commands"]) || question.to_lowercase().contains("what can you") {
+    let greeting = !words.is_empty()
+        && words
+            .iter()
+            .all(|w| VOCABULARY.greetings.contains(&w.as_str()));
+    if greeting || has(&VOCABULARY.help) || question.to_lowercase().contains("what can you") {
         intents.push(Intent::Help);
     }
-    if has(ALERTS) {
+    if has(&VOCABULARY.alerts) {
         // "Any TrueNAS alerts?" asks for TrueNAS's own list.
-        intents.push(if has(TRUENAS_WORDS) {
+        intents.push(if has(&VOCABULARY.truenas) {
             Intent::TrueNasAlerts
         } else {
             Intent::Alerts
         });
     }
-    let processes = has(PROCESSES) || (has(CONSUMING) && has(ASKING_WHO));
-    if has(CPU) && !processes {
+    let processes =
+        has(&VOCABULARY.processes) || (has(&VOCABULARY.consuming) && has(&VOCABULARY.asking_who));
+    if has(&VOCABULARY.cpu) && !processes {
         intents.push(Intent::Cpu);
     }
-    if has(MEMORY) && !processes {
+    if has(&VOCABULARY.memory) && !processes {
         intents.push(Intent::Memory);
     }
     if processes {
         intents.push(Intent::Processes);
     }
-    if has(DISK) {
+    if has(&VOCABULARY.disk) {
         intents.push(Intent::Disk);
     }
-    if has(TEMPERATURE) {
+    if has(&VOCABULARY.temperature) {
         intents.push(Intent::Temperature);
     }
-    if has(NETWORK) {
+    if has(&VOCABULARY.network) {
         intents.push(Intent::Network);
     }
-    if has(POOL_WORDS) {
+    if has(&VOCABULARY.pool) {
         // "Is my pool healthy?" asks for the pool's state; "how full is my pool?" or "space left
         // on my pools" for its capacity alone, unless a ZFS word ("zfs", "scrub") says more.
-        let capacity = words
-            .iter()
-            .any(|w| DISK.contains(&w.as_str()) && !POOL_WORDS.contains(&w.as_str()));
+        let capacity = words.iter().any(|w| {
+            VOCABULARY.disk.contains(&w.as_str()) && !VOCABULARY.pool.contains(&w.as_str())
+        });
         let zfs_word = words
             .iter()
-            .any(|w| POOL_WORDS.contains(&w.as_str()) && w != "pool" && w != "pools");
+            .any(|w| VOCABULARY.pool.contains(&w.as_str()) && w != "pool" && w != "pools");
         if !capacity {
             intents.retain(|i| *i != Intent::Disk);
         }
@@ -787,60 +185,60 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
             intents.push(Intent::Pools);
         }
     }
-    if has(UPS_WORDS) {
+    if has(&VOCABULARY.ups) {
         intents.push(Intent::Ups);
     }
     // "Is any host down?", "which host is fullest?", "how is nas:9100 doing?": the fleet.
-    let one_machine = has(&["host", "machine", "server", "node", "box"]);
+    let one_machine = has(&VOCABULARY.one_machine);
     let named_host = words.iter().any(|w| {
         w.split_once(':').is_some_and(|(n, p)| {
             !n.is_empty() && !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())
         })
     });
-    if has(FLEET_WORDS) || (one_machine && has(FLEET_PICKERS)) || named_host {
+    if has(&VOCABULARY.fleet) || (one_machine && has(&VOCABULARY.fleet_pickers)) || named_host {
         intents.retain(|i| !matches!(i, Intent::Disk | Intent::Overview));
         intents.push(Intent::Fleet);
     }
     // "Disk temperatures?", "any SMART errors?": the drives' own health.
-    let drive_word = has(&[
+    let drive_word = any_of(&[
         "disk", "disks", "drive", "drives", "hdd", "hdds", "ssd", "ssds",
     ]);
-    if has(SMART_WORDS) || (drive_word && has(TEMPERATURE)) {
+    if has(&VOCABULARY.smart) || (drive_word && has(&VOCABULARY.temperature)) {
         intents.retain(|i| !matches!(i, Intent::Disk | Intent::Temperature));
         intents.push(Intent::DiskHealth);
     }
-    if has(SNAPSHOT_WORDS) {
+    if has(&VOCABULARY.snapshot) {
         // "How old is the newest snapshot of tank/media?" is not a disk question.
         intents.retain(|i| !matches!(i, Intent::Disk | Intent::Pools));
         intents.push(Intent::Snapshots);
     }
     // "How much space does docker use?" is about Docker's disk, not the host's filesystems.
-    if has(&["docker"]) && has(DOCKER_SPACE_WORDS) {
+    if any_of(&["docker"]) && has(&VOCABULARY.docker_space) {
         intents.retain(|i| *i != Intent::Disk);
     }
-    if has(LOGS) {
+    if has(&VOCABULARY.logs) {
         // "search chatty's log for 'warning'": the warning is a text to find, not an alert.
         intents.retain(|i| *i != Intent::Alerts);
         intents.push(Intent::Logs);
-    } else if has(CONTAINERS)
-        || has(EVENT_WORDS)
-        || has(IMAGE_WORDS)
-        || (intents.is_empty() && has(WEAK_CONTAINERS))
+    } else if has(&VOCABULARY.containers)
+        || has(&VOCABULARY.event)
+        || has(&VOCABULARY.image)
+        || (intents.is_empty() && has(&VOCABULARY.containers_weak))
     {
         // "Which container uses the most memory?" is about containers, not the host's processes.
-        if has(CONTAINERS) {
+        if has(&VOCABULARY.containers) {
             intents.retain(|i| !matches!(i, Intent::Cpu | Intent::Memory | Intent::Processes));
         }
         intents.push(Intent::Containers);
     }
     // "Which apps need an update?", "truenas apps": TrueNAS's app list. "What apps are running?"
     // stays a container question (TrueNAS apps are Docker containers too).
-    let app_update = has(&["update", "updates", "upgrade", "upgrades", "outdated"]);
-    if has(APP_WORDS) && (app_update || has(TRUENAS_WORDS)) {
+    let app_update = has(&VOCABULARY.app_update);
+    if has(&VOCABULARY.app) && (app_update || has(&VOCABULARY.truenas)) {
         let only_app_words = words
             .iter()
-            .filter(|w| CONTAINERS.contains(&w.as_str()))
-            .all(|w| APP_WORDS.contains(&w.as_str()));
+            .filter(|w| VOCABULARY.containers.contains(&w.as_str()))
+            .all(|w| VOCABULARY.app.contains(&w.as_str()));
         if only_app_words {
             intents.retain(|i| *i != Intent::Containers);
         }
@@ -862,93 +260,48 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
     });
     // "Which containers are healthy?" asks about containers' health, not the host's.
     let overview = words.iter().any(|w| {
-        STRONG_OVERVIEW.contains(&w.as_str())
-            && !(about_containers && CONTAINER_HEALTH_WORDS.contains(&w.as_str()))
+        VOCABULARY.overview.contains(&w.as_str())
+            && !(about_containers && VOCABULARY.container_health.contains(&w.as_str()))
     });
-    if overview || (intents.is_empty() && has(WEAK_OVERVIEW)) {
+    if overview || (intents.is_empty() && has(&VOCABULARY.overview_weak)) {
         intents.insert(0, Intent::Overview);
     }
     intents
 }
 
 pub(super) fn known_word(word: &str) -> bool {
+    let v = &*VOCABULARY;
     word.chars().all(|c| c.is_ascii_digit())
         || [
-            STRONG_OVERVIEW,
-            WEAK_OVERVIEW,
-            CPU,
-            MEMORY,
-            DISK,
-            TEMPERATURE,
-            PROCESSES,
-            CONSUMING,
-            ASKING_WHO,
-            NETWORK,
-            CONTAINERS,
-            WEAK_CONTAINERS,
-            LOGS,
-            ALERTS,
-            CRASH_WORDS,
-            RESOURCE_WORDS,
-            ENGINE_WORDS,
-            EVENT_WORDS,
-            IMAGE_WORDS,
-            DOCKER_SPACE_WORDS,
-            POOL_WORDS,
-            UPS_WORDS,
-            SNAPSHOT_WORDS,
-            APP_WORDS,
-            TRUENAS_WORDS,
-            SMART_WORDS,
-            FLEET_WORDS,
-            STOPWORDS,
+            &v.overview,
+            &v.overview_weak,
+            &v.cpu,
+            &v.memory,
+            &v.disk,
+            &v.temperature,
+            &v.processes,
+            &v.consuming,
+            &v.asking_who,
+            &v.network,
+            &v.containers,
+            &v.containers_weak,
+            &v.logs,
+            &v.alerts,
+            &v.crash,
+            &v.resource,
+            &v.engine,
+            &v.event,
+            &v.image,
+            &v.docker_space,
+            &v.pool,
+            &v.ups,
+            &v.snapshot,
+            &v.app,
+            &v.truenas,
+            &v.smart,
+            &v.fleet,
+            &v.stopwords,
         ]
         .iter()
-        .any(|set| set.contains(&word))
+        .any(|set| set.contains(word))
 }
-
-/// Words that sit where a pool's name would but are not one ("how full is my disk?").
-pub(super) const NOT_A_NAME: &[&str] = &[
-    "the",
-    "my",
-    "our",
-    "a",
-    "an",
-    "it",
-    "its",
-    "this",
-    "that",
-    "is",
-    "are",
-    "of",
-    "on",
-    "in",
-    "server",
-    "system",
-    "nas",
-    "box",
-    "machine",
-    "host",
-    "everything",
-    "all",
-    "each",
-    "every",
-    "any",
-    "left",
-    "free",
-    "used",
-    "now",
-    "today",
-    "getting",
-    "still",
-    "there",
-    "much",
-    "how",
-    "what",
-    "root",
-    "main",
-    "boot",
-    "home",
-    "usage",
-    "use",
-];
