@@ -34,6 +34,7 @@ pub fn warm_up() {
         "Redémarre plex, s'il te plaît",
         "how full is tank?",
         "show the last 5 lines of plex since 3am",
+        "how much memroy is free?",
     ] {
         let _ = policy::classify(text);
         let _ = router::Route::for_question(text, &[]);

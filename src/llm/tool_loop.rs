@@ -110,7 +110,7 @@ impl LlmProvider for ToolCallingAnswerer {
                 // Help and greetings need no model.
                 Routed::Help => return OfflineAnswerer.answer(request).await,
                 Routed::Gathered(gathered) => Some(*gathered),
-                Routed::Unknown => None,
+                Routed::Unknown { .. } => None,
             };
         let mut run = Run {
             usage: LlmUsage {

@@ -17,6 +17,10 @@ impl WordSet {
         self.0.contains(word.as_ref())
     }
 
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &String> {
+        self.0.iter()
+    }
+
     pub(crate) fn extend(&mut self, words: impl IntoIterator<Item = String>) {
         self.0.extend(words);
     }
@@ -468,7 +472,7 @@ impl Languages {
 }
 
 /// `word` with each one of its letters left out in turn.
-pub(super) fn one_deleted(word: &str) -> Vec<String> {
+pub(crate) fn one_deleted(word: &str) -> Vec<String> {
     let chars: Vec<char> = word.chars().collect();
     (0..chars.len())
         .map(|skip| {

@@ -24,7 +24,7 @@ mod normalise;
 mod shell;
 mod topics;
 
-pub(crate) use lexicon::WordSet;
+pub(crate) use lexicon::{WordSet, one_deleted};
 use std::fmt;
 
 use serde::Serialize;

@@ -6,6 +6,7 @@
 mod plan;
 mod render;
 mod slots;
+mod suggest;
 #[cfg(test)]
 mod tests;
 mod vocabulary;
@@ -148,8 +149,9 @@ pub async fn answer_command(command: &Command, tools: &ToolRegistry) -> Answer {
 pub enum Routed {
     /// Help or a greeting: answered with the help text, no tool needed.
     Help,
-    /// No subject the router knows: the question is for a model (or the help text offline).
-    Unknown,
+    /// No subject the router knows: the question is for a model (or, offline, the help text
+    /// with the closest questions the router can answer).
+    Unknown { suggestions: Vec<String> },
     /// The tools the question needs have run.
     Gathered(Box<Gathered>),
 }
@@ -196,8 +198,8 @@ pub async fn answer(question: &str, route: Route, lookup: bool, tools: &ToolRegi
             text: HELP_TEXT.to_owned(),
             ..Answer::default()
         },
-        Routed::Unknown => Answer {
-            text: format!("I'm not sure what you're asking.\n\n{HELP_TEXT}"),
+        Routed::Unknown { suggestions } => Answer {
+            text: format!("{}\n\n{HELP_TEXT}", suggest::not_sure(&suggestions)),
             ..Answer::default()
         },
         Routed::Gathered(gathered) => render_gathered(question, *gathered),
@@ -236,7 +238,9 @@ async fn gather(question: &str, route: Route, lookup: bool, tools: &ToolRegistry
         intents.push(Intent::Containers);
     }
     if intents.is_empty() {
-        return Routed::Unknown;
+        return Routed::Unknown {
+            suggestions: suggest::suggestions(question, &containers.known),
+        };
     }
     if lookup {
         slots.containers = containers.mentioned.clone();

@@ -128,6 +128,26 @@ async fn answers_with_real_figures_from_the_tools() {
     assert!(answer.text.contains("Memory:"));
 }
 
+#[test]
+fn misspelt_subjects_of_six_letters_or_more_still_name_them() {
+    for (question, expected) in [
+        ("how much memroy is free?", vec![Intent::Memory]),
+        ("list the contianers", vec![Intent::Containers]),
+        ("is the netwrok busy?", vec![Intent::Network]),
+        ("any snapshtos?", vec![Intent::Snapshots]),
+        // Five letters or fewer, or a known word, or one letter from two subjects: as written.
+        ("crashloop restart count", vec![Intent::Containers]),
+        ("tempo", vec![]),
+        ("plex", vec![]),
+    ] {
+        assert_eq!(detect_intents(question), expected, "`{question}`");
+    }
+    assert_eq!(vocabulary::respelt("memroy"), Some("memory"));
+    assert_eq!(vocabulary::respelt("memory"), None);
+    assert_eq!(vocabulary::respelt("r3st4rt"), None);
+    assert_eq!(vocabulary::respelt("ünïcödé"), None);
+}
+
 #[tokio::test]
 async fn unmapped_questions_get_help_and_missing_tools_are_explained() {
     let tools = registry();
@@ -142,8 +162,23 @@ async fn unmapped_questions_get_help_and_missing_tools_are_explained() {
         }
     };
     let answer = ask("tell me a joke", vec![]).await;
+    assert!(
+        answer
+            .text
+            .starts_with("I'm not sure what you're asking.\n\n")
+    );
     assert!(answer.text.contains("Ask me about"));
     assert!(answer.tool_calls.is_empty());
+
+    // Two letters off a subject word: too far to read as it, close enough to suggest it.
+    let answer = ask("tmeprature?", vec![]).await;
+    assert!(
+        answer.text.starts_with(
+            "I'm not sure what you're asking. Did you mean: **is anything running hot?**?"
+        ),
+        "{}",
+        answer.text
+    );
 
     let answer = ask("containers?", vec![Intent::Containers]).await;
     assert!(answer.text.contains("can't see Docker"), "{}", answer.text);

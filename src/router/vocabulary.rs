@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::Intent;
-use crate::policy::WordSet;
+use crate::policy::{WordSet, one_deleted};
 
 /// The router's data files, one per language; the vocabulary is their union.
 const FILES: &[(&str, &str)] = &[
@@ -29,6 +29,7 @@ macro_rules! word_sets {
         }
 
         impl Vocabulary {
+            /// Every set by name, for the data files' keys.
             fn set_mut(&mut self, key: &str) -> Option<&mut WordSet> {
                 match key {
                     $(stringify!($set) => Some(&mut self.$set),)*
@@ -82,6 +83,35 @@ word_sets!(
 );
 
 impl Vocabulary {
+    /// The sets that name what a question is about: a misspelling is read as one of these, never
+    /// as a stop word or a greeting.
+    fn subjects(&self) -> [&WordSet; 22] {
+        [
+            &self.overview,
+            &self.cpu,
+            &self.memory,
+            &self.disk,
+            &self.temperature,
+            &self.processes,
+            &self.network,
+            &self.containers,
+            &self.containers_weak,
+            &self.logs,
+            &self.alerts,
+            &self.pool,
+            &self.snapshot,
+            &self.app,
+            &self.smart,
+            &self.fleet,
+            &self.ups,
+            &self.crash,
+            &self.resource,
+            &self.event,
+            &self.image,
+            &self.docker_space,
+        ]
+    }
+
     /// Reads the embedded files. They are part of the binary, so a mistake in one is a bug that
     /// the tests catch, not an input error.
     fn load() -> Self {
@@ -101,6 +131,72 @@ impl Vocabulary {
 }
 
 pub(super) static VOCABULARY: LazyLock<Vocabulary> = LazyLock::new(Vocabulary::load);
+
+/// Subject words of six letters or more, indexed by each form with one letter left out
+/// (symmetric deletion), so that a misspelt subject ("memroy", "contianers") still names it.
+static SPELLING: LazyLock<HashMap<String, Vec<&'static str>>> = LazyLock::new(|| {
+    let v = &*VOCABULARY;
+    let mut index: HashMap<String, Vec<&'static str>> = HashMap::new();
+    for set in v.subjects() {
+        for word in set.iter().filter(|w| w.chars().count() >= 6) {
+            let word = word.as_str();
+            for variant in one_deleted(word).into_iter().chain([word.to_owned()]) {
+                let entry = index.entry(variant).or_default();
+                if !entry.contains(&word) {
+                    entry.push(word);
+                }
+            }
+        }
+    }
+    index
+});
+
+/// The subject words nearest to a word of five letters or more that is not in the vocabulary,
+/// two edits or fewer away: too far to read as one of them, close enough to suggest it. It
+/// compares with every subject word, which is fine for the rare question nothing matched.
+pub(super) fn near_subject_words(word: &str) -> Vec<&'static str> {
+    if word.chars().count() < 5 || known_word(word) {
+        return Vec::new();
+    }
+    let mut nearest: Vec<&'static str> = Vec::new();
+    let mut best = 3;
+    for set in VOCABULARY.subjects() {
+        for candidate in set.iter().filter(|w| w.chars().count() >= 5) {
+            let distance = strsim::damerau_levenshtein(word, candidate);
+            if distance < best {
+                best = distance;
+                nearest.clear();
+            }
+            if distance == best && !nearest.contains(&candidate.as_str()) {
+                nearest.push(candidate);
+            }
+        }
+    }
+    nearest
+}
+
+/// The subject word a word misspells by one letter (left out, added, changed or swapped with
+/// its neighbour), when it is six letters or more (five-letter words are too often other words:
+/// "count" is one letter from "mount", "tempo" from "temps"), not a word of the vocabulary, and
+/// the spelling points at one word only.
+pub(super) fn respelt(word: &str) -> Option<&'static str> {
+    if word.chars().count() < 6 || known_word(word) || !word.chars().all(char::is_alphabetic) {
+        return None;
+    }
+    let mut found: Option<&'static str> = None;
+    for variant in one_deleted(word).into_iter().chain([word.to_owned()]) {
+        for &candidate in SPELLING.get(&variant).into_iter().flatten() {
+            if strsim::damerau_levenshtein(word, candidate) != 1 {
+                continue;
+            }
+            match found {
+                Some(other) if other != candidate => return None,
+                _ => found = Some(candidate),
+            }
+        }
+    }
+    found
+}
 
 /// Words of a question: lowercase, punctuation trimmed.
 pub(crate) fn words(question: &str) -> Vec<String> {
@@ -129,7 +225,10 @@ pub(super) fn with_parts(mut words: Vec<String>) -> Vec<String> {
 
 /// The intents of a question, in a fixed order, without repeats.
 pub fn detect_intents(question: &str) -> Vec<Intent> {
-    let words = with_parts(words(question));
+    let words: Vec<String> = with_parts(words(question))
+        .into_iter()
+        .map(|w| respelt(&w).map_or(w, str::to_owned))
+        .collect();
     let has = |set: &WordSet| words.iter().any(|w| set.contains(w));
     let any_of = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
     let mut intents = Vec::new();
