@@ -2,15 +2,17 @@
 //! through a direct command, the LLM or the offline answerer, keeps the conversation, and writes
 //! exactly one audit entry, whatever happens.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use async_trait::async_trait;
 use homelab_port::{
-    ChatError, ChatHandler, Command, Inbound, Outcome, Platform, Rejection, Reply, ToolCall,
+    ChatError, ChatHandler, Command, Inbound, Origin, Outcome, Platform, Rejection, Reply,
+    ToolCall, WebhookCall, WebhookReceipt,
 };
 use serde_json::json;
 
+use crate::alerts::inbox::AlertInbox;
 use crate::audit::{AuditEntry, AuditSink};
 use crate::conversation::{ConversationStore, Turn};
 use crate::llm::{AnswerRequest, LlmProvider, LlmUsage};
@@ -60,6 +62,8 @@ pub struct Orchestrator {
     audit: Arc<dyn AuditSink>,
     /// Platforms whose adapters are configured with a stricter message limit (`http`).
     message_limits: Vec<(Platform, usize)>,
+    /// Where webhook alerts go; attached by `serve` once the chats that take notices are known.
+    inbox: OnceLock<Arc<AlertInbox>>,
 }
 
 impl std::fmt::Debug for Orchestrator {
@@ -96,6 +100,7 @@ impl Orchestrator {
             conversations,
             audit,
             message_limits: Vec::new(),
+            inbox: OnceLock::new(),
         }
     }
 
@@ -113,6 +118,11 @@ impl Orchestrator {
             .iter()
             .find(|(listed, _)| *listed == platform)
             .map_or(MAX_MESSAGE_CHARS, |(_, max)| *max)
+    }
+
+    /// Takes webhook alerts from now on; a second inbox is ignored.
+    pub fn attach_inbox(&self, inbox: Arc<AlertInbox>) {
+        let _ = self.inbox.set(inbox);
     }
 
     pub fn tools(&self) -> &ToolRegistry {
@@ -226,7 +236,7 @@ fn is_invisible(c: char) -> bool {
 /// Whose memory a conversation id opens: ids are chosen by clients, so the same id from another
 /// caller must never reach this caller's turns. A Discord channel or Matrix room is one shared
 /// conversation; elsewhere the caller is the user (an HTTP API key's name, the local user).
-fn memory_key(origin: &homelab_port::Origin, id: &str) -> String {
+fn memory_key(origin: &Origin, id: &str) -> String {
     let caller = match origin.platform {
         Platform::Discord | Platform::Matrix => origin
             .channel_id
@@ -348,6 +358,45 @@ impl ChatHandler for Orchestrator {
         entry.conversation_id = inbound.conversation_id.clone();
         entry.assistant_response = rejection.user_message();
         self.write_audit(&entry)
+    }
+
+    async fn webhook(&self, call: WebhookCall) -> Result<WebhookReceipt, ChatError> {
+        let started = Instant::now();
+        let origin = Origin::new(Platform::Webhook, call.source.clone());
+        let Some(inbox) = self.inbox.get() else {
+            let mut entry = AuditEntry::new(
+                &origin,
+                &format!("POST /hooks/{}", call.source),
+                Outcome::Unavailable,
+            );
+            entry.assistant_response = "no chat takes notices: nothing posted".to_owned();
+            self.write_audit(&entry)?;
+            return Err(ChatError::Unavailable(
+                "webhook alerts have no chat to go to (no notify channels or rooms)".to_owned(),
+            ));
+        };
+        let prepared = inbox.prepare(&call, &self.tools).await;
+        let mut entry = AuditEntry::new(&origin, &prepared.summary, Outcome::Answered);
+        entry.assistant_response = if prepared.notices.is_empty() {
+            format!(
+                "nothing posted: {} already told, {} held back by alerts.max_per_hour",
+                prepared.receipt.duplicates, prepared.receipt.held
+            )
+        } else {
+            prepared
+                .notices
+                .iter()
+                .map(|n| n.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        };
+        entry.tool_calls = prepared.tool_calls.clone();
+        entry.latency_ms = millis_since(started);
+        // Audited first: a call whose entry cannot be written posts nothing.
+        self.write_audit(&entry)?;
+        let receipt = prepared.receipt;
+        inbox.post(prepared);
+        Ok(receipt)
     }
 }
 

@@ -10,6 +10,8 @@ use homelab_port::ChatHandler;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::alerts::inbox::AlertInbox;
+use crate::alerts::notifier::Notifier;
 use crate::app::App;
 use crate::config::Config;
 
@@ -60,8 +62,8 @@ const RESTART_LONGEST_PAUSE: Duration = Duration::from_secs(300);
 /// A bot that ran this long before failing was healthy: the next pause starts short again.
 const RESTART_HEALTHY_AFTER: Duration = Duration::from_secs(120);
 
-/// A queue of alert notices for one chat bot.
-type Notices = tokio::sync::mpsc::Receiver<String>;
+/// A queue of notices (alerts, webhook alerts, digests) for one chat bot.
+type Notices = tokio::sync::mpsc::Receiver<homelab_port::Notice>;
 
 /// What `serve` needs to know of a chat bot (Discord, Matrix) to supervise it: implemented for
 /// each bot adapter's own config, so the start, restart and stop logic is written once.
@@ -140,21 +142,21 @@ impl ChatBot for homelab_matrix::Config {
 /// The adapters `serve` runs, each with its name and result.
 type Adapters = JoinSet<(&'static str, anyhow::Result<()>)>;
 
-/// Starts `bot` under [`supervise`], and gives the alert watcher a queue to it when it has
-/// somewhere to post notices. Returns its shutdown grace.
+/// Starts `bot` under [`supervise`], and gives the notifier a queue to it when it has somewhere
+/// to post notices. Returns its shutdown grace.
 #[allow(dead_code)] // Used only when a bot adapter is compiled in.
 fn start_bot<B: ChatBot>(
     bot: B,
     handler: &Arc<dyn ChatHandler>,
     stopped: watch::Receiver<bool>,
     adapters: &mut Adapters,
-    notice_senders: &mut Vec<tokio::sync::mpsc::Sender<String>>,
+    notifier: &Notifier,
 ) -> Duration {
     let name = bot.name();
     let grace = bot.shutdown_grace();
     let (notices, receiver) = tokio::sync::mpsc::channel(NOTICE_QUEUE);
     if bot.has_notice_targets() {
-        notice_senders.push(notices);
+        notifier.add_sink(notices);
     }
     let handler = Arc::clone(handler);
     tracing::info!("starting the {name} bot");
@@ -258,9 +260,13 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         allow(unused_mut)
     )]
     let mut grace = Duration::ZERO;
-    // One sender per chat adapter that can post alert notifications.
-    #[cfg_attr(not(any(feature = "discord", feature = "matrix")), allow(unused_mut))]
-    let mut notice_senders: Vec<tokio::sync::mpsc::Sender<String>> = Vec::new();
+    // Every notice (the alert watcher's, webhook alerts) goes through one notifier: the queues
+    // of the bots with notify targets, registered as they start, and one hourly flood bound.
+    let notifier = Arc::new(Notifier::new(config.alerts.max_per_hour));
+    if config.webhooks.token.is_some() {
+        app.orchestrator
+            .attach_inbox(Arc::new(AlertInbox::new(Arc::clone(&notifier))));
+    }
 
     #[cfg(feature = "http")]
     if config.http.enabled {
@@ -297,7 +303,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             &handler,
             stop.subscribe(),
             &mut adapters,
-            &mut notice_senders,
+            &notifier,
         );
         grace = grace.max(bot_grace);
     } else {
@@ -315,7 +321,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             &handler,
             stop.subscribe(),
             &mut adapters,
-            &mut notice_senders,
+            &notifier,
         );
         grace = grace.max(bot_grace);
     } else {
@@ -336,18 +342,14 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         tracing::info!("not serving {reason}");
     }
 
-    // ---- Alert notifications (issue 10) ----------------------------------------------------
-    // A no-op unless `alerts.notify` is on. The watcher posts to these senders, the sending
-    // halves of the Discord and Matrix bots' notice queues (only bots with notify targets).
-    let alert_notices = notice_senders;
+    // Alert notifications: a no-op unless `alerts.notify` is on.
     let _alert_watcher = crate::alerts::watcher::start(
         config,
         &app.alerts,
         app.orchestrator.audit().clone(),
-        alert_notices,
+        Arc::clone(&notifier),
         until_stopped(),
     );
-    // ------------------------------------------------------------------------------------------
 
     let mut failure: Option<anyhow::Error> = None;
     tokio::select! {

@@ -192,10 +192,10 @@ fn fake_engine(socket: &Path) -> tokio::task::JoinHandle<()> {
     })
 }
 
-fn drain(chat: &mut mpsc::Receiver<String>) -> Vec<String> {
+fn drain(chat: &mut mpsc::Receiver<homelab_port::Notice>) -> Vec<String> {
     let mut got = Vec::new();
-    while let Ok(text) = chat.try_recv() {
-        got.push(text);
+    while let Ok(notice) = chat.try_recv() {
+        got.push(notice.text);
     }
     got
 }

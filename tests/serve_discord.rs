@@ -270,3 +270,227 @@ async fn serve_posts_an_alert_to_the_notify_channel_once() {
     let status = serve.terminate(PATIENCE).await;
     assert!(status.success(), "{status}; log:\n{}", serve.log());
 }
+
+/// The webhooks' token in these tests: long enough for `webhooks.token`'s check.
+const HOOK_TOKEN: &str = "hook-token-0123456789abcdef";
+
+/// Alertmanager's webhook payload (version 4) with one alert.
+fn alertmanager(status: &str) -> serde_json::Value {
+    json!({
+        "version": "4", "groupKey": "{}:{alertname=\"HostDown\"}", "truncatedAlerts": 0,
+        "status": status, "receiver": "homelab", "groupLabels": {"alertname": "HostDown"},
+        "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://alertmanager:9093",
+        "alerts": [{
+            "status": status,
+            "labels": {"alertname": "HostDown", "instance": "nas:9100", "severity": "critical"},
+            "annotations": {"summary": "nas:9100 has been unreachable for 5 minutes. password=hunter2-marker"},
+            "startsAt": "2026-12-03T10:00:00Z",
+            "endsAt": if status == "resolved" { "2026-12-03T10:20:00Z" } else { "0001-01-01T00:00:00Z" },
+            "generatorURL": "http://prometheus:9090/graph", "fingerprint": "c6f3a1b2d4e5f607"
+        }]
+    })
+}
+
+/// Inbound webhooks through the binary: an Alertmanager alert that fires is posted once to the
+/// notify channel, a repeat is not, and its resolution edits that message; a bad token, a
+/// malformed body and an oversized one are turned away with nothing posted; a TrueNAS
+/// Slack-shaped alert fires and clears the same way. Every call is one audit line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_posts_webhook_alerts_and_edits_them_when_they_resolve() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let channel = format!("/channels/{}/messages", fake::CHANNEL);
+    let posts = || {
+        fake.calls()
+            .into_iter()
+            .filter(|c| c.method == "POST" && c.path == channel)
+            .collect::<Vec<_>>()
+    };
+    let edits = || {
+        fake.calls()
+            .into_iter()
+            .filter(|c| c.method == "PATCH" && c.path.starts_with(&channel))
+            .collect::<Vec<_>>()
+    };
+    let mut serve = Serve::start(
+        dir.path(),
+        &[
+            ("DISCORD_TOKEN", fake::TOKEN.to_owned()),
+            ("HOMELAB_DISCORD__API_BASE", fake.base_url()),
+            (
+                "HOMELAB_DISCORD__ALLOWED_USERS",
+                format!("[{}]", fake::ALLOWED_USER),
+            ),
+            (
+                "HOMELAB_DISCORD__NOTIFY_CHANNELS",
+                format!("[{}]", fake::CHANNEL),
+            ),
+            ("HOMELAB_HTTP__ENABLED", "true".to_owned()),
+            ("HOMELAB_HTTP__BIND", "127.0.0.1:0".to_owned()),
+            ("HOMELAB_WEBHOOKS__TOKEN", HOOK_TOKEN.to_owned()),
+            ("HOMELAB_DOCKER__ENABLED", "false".to_owned()),
+        ],
+    );
+    serve
+        .wait_until("the gateway session", STARTUP, || fake.connected())
+        .await;
+    let base = serve.http_base(STARTUP).await;
+    homelab_assistant::app::install_crypto_provider();
+    let client = reqwest::Client::new();
+    let post = |path: String, body: serde_json::Value| {
+        let client = client.clone();
+        async move { client.post(path).json(&body).send().await.unwrap() }
+    };
+
+    // Fires: one message, with the alert, its severity and a paragraph of what the tools see.
+    let answer = post(
+        format!("{base}/hooks/alertmanager/{HOOK_TOKEN}"),
+        alertmanager("firing"),
+    )
+    .await;
+    assert_eq!(answer.status(), 200);
+    let receipt: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(receipt["posted"], 1, "{receipt}");
+    serve
+        .wait_until("the alert's message", PATIENCE, || posts().len() == 1)
+        .await;
+    let first = &posts()[0];
+    let text = first.body["content"].as_str().unwrap().to_owned();
+    assert!(text.contains("HostDown on nas:9100"), "{text}");
+    assert!(text.contains("critical"), "{text}");
+    assert!(text.contains("**Now:**"), "{text}");
+    assert!(!text.contains("hunter2-marker"), "redacted: {text}");
+
+    // The same alert again: already told, nothing posted.
+    let answer = post(
+        format!("{base}/hooks/alertmanager/{HOOK_TOKEN}"),
+        alertmanager("firing"),
+    )
+    .await;
+    let receipt: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(receipt["duplicates"], 1, "{receipt}");
+
+    // Turned away: a wrong token (in the path, then as a bearer), no token, malformed, oversized.
+    let wrong = post(
+        format!("{base}/hooks/alertmanager/not-the-token-at-all"),
+        alertmanager("firing"),
+    )
+    .await;
+    assert_eq!(wrong.status(), 401);
+    let wrong_bearer = client
+        .post(format!("{base}/hooks/alertmanager"))
+        .bearer_auth("not-the-token-at-all")
+        .json(&alertmanager("resolved"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_bearer.status(), 401);
+    let with_api_key_only = client
+        .post(format!("{base}/hooks/generic"))
+        .header("X-API-Key", HOOK_TOKEN)
+        .json(&json!({"title": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_api_key_only.status(), 401);
+    let malformed = client
+        .post(format!("{base}/hooks/alertmanager/{HOOK_TOKEN}"))
+        .header("content-type", "application/json")
+        .body("{\"version\": \"4\", \"alerts\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    let detail: serde_json::Value = malformed.json().await.unwrap();
+    assert!(
+        detail["detail"].as_str().unwrap().contains("not JSON"),
+        "{detail}"
+    );
+    let oversized = client
+        .post(format!("{base}/hooks/slack/{HOOK_TOKEN}"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"text\": \"{}\"}}", "x".repeat(300 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oversized.status(), 413);
+    assert_eq!(posts().len(), 1, "nothing more was posted");
+
+    // Resolves, with the token as a bearer this time: the first message is edited.
+    let answer = client
+        .post(format!("{base}/hooks/alertmanager"))
+        .bearer_auth(HOOK_TOKEN)
+        .json(&alertmanager("resolved"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    serve
+        .wait_until("the edit", PATIENCE, || edits().len() == 1)
+        .await;
+    let edit = &edits()[0];
+    assert_eq!(edit.status, 200, "{edit:#?}");
+    let edited = edit.body["content"].as_str().unwrap();
+    assert!(edited.starts_with("✅ **resolved**"), "{edited}");
+    assert!(edited.contains("HostDown on nas:9100"), "{edited}");
+    assert_eq!(posts().len(), 1, "resolving posts nothing new");
+
+    // TrueNAS through its Slack service: new, then cleared.
+    let truenas = |text: &str| json!({ "text": text });
+    post(
+        format!("{base}/hooks/slack/{HOOK_TOKEN}"),
+        truenas(
+            "New alerts:\n* Pool tank state is DEGRADED: One or more devices has been removed.",
+        ),
+    )
+    .await;
+    serve
+        .wait_until("the TrueNAS alert", PATIENCE, || posts().len() == 2)
+        .await;
+    post(
+        format!("{base}/hooks/slack/{HOOK_TOKEN}"),
+        truenas("The following alert has been cleared:\n* Pool tank state is DEGRADED: One or more devices has been removed."),
+    )
+    .await;
+    serve
+        .wait_until("the TrueNAS edit", PATIENCE, || edits().len() == 2)
+        .await;
+    assert_eq!(posts().len(), 2);
+
+    // Ten calls, ten audit lines, all platform `webhook`; the bad ones with their outcome.
+    let hooks: Vec<_> = serve
+        .wait_for_audit(10, PATIENCE)
+        .await
+        .into_iter()
+        .filter(|e| e["platform"] == "webhook")
+        .collect();
+    assert_eq!(hooks.len(), 10, "{hooks:#?}");
+    let outcomes: Vec<&str> = hooks
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "answered",
+            "answered",
+            "unauthorized",
+            "unauthorized",
+            "unauthorized",
+            "invalid",
+            "too_large",
+            "answered",
+            "answered",
+            "answered"
+        ]
+    );
+    assert!(
+        hooks
+            .iter()
+            .all(|e| !e.to_string().contains("hunter2-marker")),
+        "the audit log is redacted too"
+    );
+
+    let status = serve.terminate(PATIENCE).await;
+    assert!(status.success(), "{status}; log:\n{}", serve.log());
+}

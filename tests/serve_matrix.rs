@@ -255,3 +255,111 @@ async fn serve_signs_in_with_an_access_token_and_a_store_passphrase_from_files()
         .await;
     again.terminate(STARTUP).await;
 }
+
+/// Inbound webhooks through the binary to a real Synapse: an Alertmanager alert that fires is
+/// posted once to the notify room, and when it resolves that message is edited (`m.replace`);
+/// a bad token posts nothing. Every call is one audit line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_posts_a_webhook_alert_to_the_notify_room_and_edits_it_when_resolved() {
+    let Some((hs, secret)) = fixture() else {
+        return;
+    };
+    let bot = BotAccount::new(&hs, &secret).await;
+    let alice = Human::new(&hs, &secret, "alice").await;
+    let alerts = alice.create_room(&[bot.user_id()], false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = "hook-token-0123456789abcdef";
+    let mut serve = Serve::start(
+        dir.path(),
+        &[
+            ("MATRIX_HOMESERVER", hs.clone()),
+            ("MATRIX_USER", bot.user_id().to_string()),
+            ("MATRIX_PASSWORD", bot.account.password.clone()),
+            (
+                "HOMELAB_MATRIX__ALLOWED_USERS",
+                format!("[\"{}\"]", alice.user_id()),
+            ),
+            (
+                "HOMELAB_MATRIX__NOTIFY_ROOMS",
+                format!("[\"{}\"]", alerts.room_id()),
+            ),
+            (
+                "HOMELAB_MATRIX__STORE_PATH",
+                bot.store_path().display().to_string(),
+            ),
+            ("HOMELAB_HTTP__ENABLED", "true".to_owned()),
+            ("HOMELAB_HTTP__BIND", "127.0.0.1:0".to_owned()),
+            ("HOMELAB_WEBHOOKS__TOKEN", token.to_owned()),
+            ("HOMELAB_DOCKER__ENABLED", "false".to_owned()),
+        ],
+    );
+    serve.wait_for_log("matrix bot is answering", STARTUP).await;
+    wait_joined(&alice, alerts.room_id(), bot.user_id()).await;
+    let base = serve.http_base(STARTUP).await;
+    homelab_assistant::app::install_crypto_provider();
+    let client = reqwest::Client::new();
+    let alert = |status: &str| {
+        json!({
+            "version": "4", "groupKey": "{}:{}", "truncatedAlerts": 0, "status": status,
+            "receiver": "homelab", "groupLabels": {}, "commonLabels": {},
+            "commonAnnotations": {}, "externalURL": "http://alertmanager:9093",
+            "alerts": [{
+                "status": status,
+                "labels": {"alertname": "PoolDegraded", "pool": "tank", "severity": "warning"},
+                "annotations": {"summary": "tank is DEGRADED"},
+                "startsAt": "2026-12-03T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "", "fingerprint": "0badc0ffee"
+            }]
+        })
+    };
+    let bad = client
+        .post(format!("{base}/hooks/alertmanager/wrong-token-0123456789"))
+        .json(&alert("firing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    let fired = client
+        .post(format!("{base}/hooks/alertmanager/{token}"))
+        .json(&alert("firing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fired.status(), 200);
+    let firing = alice
+        .wait_for("the alert", |s| {
+            s.sender == bot.user_id() && s.body.contains("PoolDegraded")
+        })
+        .await;
+    assert!(firing.is_notice && firing.replaces.is_none(), "{firing:?}");
+    let resolved = client
+        .post(format!("{base}/hooks/alertmanager"))
+        .bearer_auth(token)
+        .json(&alert("resolved"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resolved.status(), 200);
+    let edit = alice
+        .wait_for("the edit", |s| {
+            s.sender == bot.user_id() && s.replaces.is_some()
+        })
+        .await;
+    let (replaced, shown) = edit.replaces.clone().unwrap();
+    assert_eq!(replaced, firing.event_id);
+    assert!(
+        shown.contains("resolved") && shown.contains("PoolDegraded"),
+        "{shown}"
+    );
+    tokio::time::sleep(QUIET).await;
+    let from_bot = alice.seen_where(|s| s.sender == bot.user_id() && s.room_id == alerts.room_id());
+    assert_eq!(from_bot.len(), 2, "one message and its edit: {from_bot:#?}");
+    let hooks: Vec<Value> = serve
+        .audit()
+        .into_iter()
+        .filter(|e| e["platform"] == "webhook")
+        .collect();
+    assert_eq!(hooks.len(), 3, "{hooks:#?}");
+    assert_eq!(hooks[0]["outcome"], "unauthorized");
+    assert!(serve.terminate(STARTUP).await.success());
+}

@@ -8,6 +8,8 @@
 //! when each alert has been active and how each container's restart count moved.
 
 pub mod docker;
+pub mod inbox;
+pub mod notifier;
 pub mod rules;
 pub mod tool;
 pub mod watcher;

@@ -16,18 +16,19 @@
 //! Every message is one audit entry (platform `notify`) written before it is posted; a message
 //! whose entry cannot be written is not posted.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{NaiveTime, Utc};
-use homelab_port::{Origin, Platform};
+use homelab_port::{Notice, Origin, Platform};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::notifier::Notifier;
 use super::{Alert, AlertError, AlertEvaluator, QuietHours, Severity};
 use crate::audit::{AuditEntry, AuditSink, Outcome};
 use crate::config::{AlertsConfig, Config};
@@ -109,15 +110,13 @@ struct Change {
 pub struct Watcher {
     settings: WatcherSettings,
     source: Arc<dyn AlertSource>,
-    sinks: Vec<mpsc::Sender<String>>,
+    notifier: Arc<Notifier>,
     audit: Arc<dyn AuditSink>,
     clock: LocalClock,
     /// The alerts the chats were last told are active, as last seen.
     announced: BTreeMap<String, Alert>,
     /// When each kind of message about each alert was last sent.
     last_sent: HashMap<(String, Kind), Instant>,
-    /// When each message of the last hour was sent.
-    sent: VecDeque<Instant>,
     /// When the last "held back" line was sent.
     held_notice_at: Option<Instant>,
     /// While inside quiet hours: every alert seen active meanwhile, at its worst.
@@ -128,7 +127,7 @@ impl std::fmt::Debug for Watcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Watcher")
             .field("settings", &self.settings)
-            .field("sinks", &self.sinks.len())
+            .field("chats", &self.notifier.chats())
             .field("announced", &self.announced.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
@@ -138,18 +137,29 @@ impl Watcher {
     pub fn new(
         settings: WatcherSettings,
         source: Arc<dyn AlertSource>,
-        sinks: Vec<mpsc::Sender<String>>,
+        sinks: Vec<mpsc::Sender<Notice>>,
+        audit: Arc<dyn AuditSink>,
+    ) -> Self {
+        let notifier = Arc::new(Notifier::with_sinks(settings.max_per_hour, sinks));
+        Self::with_notifier(settings, source, notifier, audit)
+    }
+
+    /// A watcher that posts through a notifier it shares (with the webhook inbox), so that both
+    /// count against one hourly bound.
+    pub fn with_notifier(
+        settings: WatcherSettings,
+        source: Arc<dyn AlertSource>,
+        notifier: Arc<Notifier>,
         audit: Arc<dyn AuditSink>,
     ) -> Self {
         Self {
             settings,
             source,
-            sinks,
+            notifier,
             audit,
             clock: system_clock(),
             announced: BTreeMap::new(),
             last_sent: HashMap::new(),
-            sent: VecDeque::new(),
             held_notice_at: None,
             quiet: None,
         }
@@ -239,7 +249,7 @@ impl Watcher {
             }
             self.last_sent.insert((id, change.kind), now);
         }
-        self.sent.push_back(now);
+        self.notifier.count(now);
         Some(text)
     }
 
@@ -364,20 +374,13 @@ impl Watcher {
             self.last_sent.insert((alert.id.clone(), Kind::Clear), now);
         }
         self.announced = current.clone();
-        self.sent.push_back(now);
+        self.notifier.count(now);
         Some(Some(text))
     }
 
     /// Whether another message fits within `max_per_hour`.
-    fn has_room(&mut self, now: Instant) -> bool {
-        while self
-            .sent
-            .front()
-            .is_some_and(|at| now.duration_since(*at) >= HOUR)
-        {
-            self.sent.pop_front();
-        }
-        self.sent.len() < self.settings.max_per_hour as usize
+    fn has_room(&self, now: Instant) -> bool {
+        self.notifier.has_room(now)
     }
 
     /// The one line that says changes are being held back, at most once an hour.
@@ -409,12 +412,7 @@ impl Watcher {
             tracing::error!("alert notification not sent, its audit entry failed: {err}");
             return false;
         }
-        for sink in &self.sinks {
-            // Never wait on a chat: a full or closed channel loses this notice, not the watcher.
-            if let Err(err) = sink.try_send(text.to_owned()) {
-                tracing::warn!("an alert notification was not handed to a chat adapter: {err}");
-            }
-        }
+        self.notifier.post(&Notice::from(text));
         true
     }
 }
@@ -480,14 +478,14 @@ fn clear_line(alert: &Alert) -> String {
 pub fn spawn_watcher(
     config: &AlertsConfig,
     source: Arc<dyn AlertSource>,
-    sinks: Vec<mpsc::Sender<String>>,
+    notifier: Arc<Notifier>,
     audit: Arc<dyn AuditSink>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Option<JoinHandle<()>> {
     if !config.notify {
         return None;
     }
-    if sinks.is_empty() {
+    if notifier.chats() == 0 {
         tracing::warn!(
             "alerts.notify is on, but no chat adapter takes notices (Discord with \
              discord.notify_channels, Matrix with matrix.notify_rooms): not watching"
@@ -497,10 +495,10 @@ pub fn spawn_watcher(
     let settings = WatcherSettings::from_config(config);
     tracing::info!(
         interval_secs = settings.interval.as_secs(),
-        chats = sinks.len(),
+        chats = notifier.chats(),
         "alert watcher started"
     );
-    let watcher = Watcher::new(settings, source, sinks, audit);
+    let watcher = Watcher::with_notifier(settings, source, notifier, audit);
     Some(tokio::spawn(watcher.run(shutdown)))
 }
 
@@ -511,11 +509,11 @@ pub fn start(
     config: &Config,
     alerts: &Arc<AlertEvaluator>,
     audit: Arc<dyn AuditSink>,
-    sinks: Vec<mpsc::Sender<String>>,
+    notifier: Arc<Notifier>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Option<JoinHandle<()>> {
     let source: Arc<dyn AlertSource> = alerts.clone();
-    spawn_watcher(&config.alerts, source, sinks, audit, shutdown)
+    spawn_watcher(&config.alerts, source, notifier, audit, shutdown)
 }
 
 #[cfg(test)]
@@ -579,7 +577,7 @@ mod tests {
         watcher: Watcher,
         source: Arc<Scripted>,
         audit: Arc<Recorded>,
-        chat: mpsc::Receiver<String>,
+        chat: mpsc::Receiver<Notice>,
     }
 
     impl Rig {
@@ -601,8 +599,8 @@ mod tests {
             self.source.set(alerts);
             self.watcher.tick().await;
             let mut got = Vec::new();
-            while let Ok(text) = self.chat.try_recv() {
-                got.push(text);
+            while let Ok(notice) = self.chat.try_recv() {
+                got.push(notice.text);
             }
             got
         }
@@ -882,18 +880,30 @@ mod tests {
             notify: true,
             ..AlertsConfig::default()
         };
-        let handle = spawn_watcher(&config, source.clone(), vec![sink], audit.clone(), async {
-            let _ = stopped.await;
-        })
+        let handle = spawn_watcher(
+            &config,
+            source.clone(),
+            Arc::new(Notifier::with_sinks(10, vec![sink])),
+            audit.clone(),
+            async {
+                let _ = stopped.await;
+            },
+        )
         .expect("notify is on");
         assert_eq!(
             chat.recv().await.unwrap(),
-            "🟠 **warning** — disk:/ is warning"
+            Notice::from("🟠 **warning** — disk:/ is warning")
         );
         source.set(vec![]);
         // The next evaluation is one interval (60 s) later.
         let before = Instant::now();
-        assert!(chat.recv().await.unwrap().starts_with("✅ **resolved**"));
+        assert!(
+            chat.recv()
+                .await
+                .unwrap()
+                .text
+                .starts_with("✅ **resolved**")
+        );
         assert_eq!(before.elapsed(), Duration::from_secs(60));
         stop.send(()).unwrap();
         handle.await.unwrap();
@@ -907,12 +917,21 @@ mod tests {
         let (sink, _chat) = mpsc::channel(1);
         let off = AlertsConfig::default();
         assert!(!off.notify, "notifications are off by default");
-        assert!(spawn_watcher(&off, source.clone(), vec![sink], audit.clone(), async {}).is_none());
+        assert!(
+            spawn_watcher(
+                &off,
+                source.clone(),
+                Arc::new(Notifier::with_sinks(10, vec![sink])),
+                audit.clone(),
+                async {}
+            )
+            .is_none()
+        );
         let on = AlertsConfig {
             notify: true,
             ..AlertsConfig::default()
         };
-        assert!(spawn_watcher(&on, source, vec![], audit, async {}).is_none());
+        assert!(spawn_watcher(&on, source, Arc::new(Notifier::new(10)), audit, async {}).is_none());
     }
 
     #[test]

@@ -159,6 +159,7 @@ pub fn from_figment(figment: &Figment) -> Result<Config, ConfigErrors> {
     };
     config.share_rate_limit();
     config.resolve_secret_files(&mut problems);
+    config.share_webhooks();
     config.validate(&mut problems);
     for problem in problems.iter_mut().filter(|p| p.source.is_none()) {
         problem.source = source_of(figment, &problem.key);

@@ -68,6 +68,8 @@ pub struct Config {
     pub llm: LlmConfig,
     /// The HTTP `/chat` fallback; the adapter owns the section.
     pub http: homelab_http::Config,
+    /// Inbound alert webhooks on the HTTP adapter, off unless a token is set.
+    pub webhooks: homelab_http::WebhooksConfig,
     /// One allowance per caller on every platform, as the old gateway had.
     pub rate_limit: RateLimit,
     pub log: LogConfig,
@@ -96,6 +98,11 @@ impl Config {
         self.http.rate_limit = self.rate_limit;
         self.discord.rate_limit = self.rate_limit;
         self.matrix.rate_limit = self.rate_limit;
+    }
+
+    /// Hands `[webhooks]` (its token read) to the HTTP adapter, which serves the hooks.
+    pub fn share_webhooks(&mut self) {
+        self.http.webhooks = self.webhooks.clone();
     }
 }
 

@@ -23,6 +23,7 @@ pub const SECRET_SETTINGS: &[(&str, Option<&str>)] = &[
     ("truenas.api_key", Some("TRUENAS_API_KEY")),
     ("prometheus.password", None),
     ("prometheus.bearer_token", None),
+    ("webhooks.token", None),
 ];
 
 /// `HOMELAB_HTTP__API_KEY` for `http.api_key`.
@@ -66,6 +67,7 @@ impl Config {
     pub(super) fn resolve_secret_files(&mut self, problems: &mut Vec<ConfigProblem>) {
         let Config {
             http,
+            webhooks,
             llm,
             discord,
             matrix,
@@ -87,6 +89,7 @@ impl Config {
         );
         for (section, found) in [
             ("http", http.read_secret_files()),
+            ("webhooks", webhooks.read_secret_files()),
             ("llm", llm_secrets),
             ("discord", discord.read_secret_files()),
             ("matrix", matrix.read_secret_files()),

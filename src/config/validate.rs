@@ -181,6 +181,7 @@ impl Config {
             }
         }
         problems.extend(in_section("http", self.http.validate()));
+        problems.extend(in_section("webhooks", self.webhooks.validate()));
         let mut docker_names = std::collections::HashSet::new();
         for (i, host) in self.docker.hosts.iter().enumerate() {
             if host.name.trim().is_empty() || !docker_names.insert(host.name.as_str()) {

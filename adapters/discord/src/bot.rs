@@ -7,12 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use homelab_kit::{
-    AbortOnDrop, FORGET_IDLE_EVERY, Unit, Wiring, every, refuse_problems, split_markdown,
+    AbortOnDrop, FORGET_IDLE_EVERY, PostedNotices, Unit, Wiring, every, refuse_problems,
+    split_markdown,
 };
+use homelab_port::Notice;
 use poise::serenity_prelude as serenity;
 use serenity::{
-    ApplicationId, ChannelId, CreateMessage, FullEvent, GatewayIntents, GuildId, Http, HttpBuilder,
-    LightMethod, Request, Route,
+    ApplicationId, ChannelId, CreateMessage, EditMessage, FullEvent, GatewayIntents, GuildId, Http,
+    HttpBuilder, LightMethod, MessageId, Request, Route,
 };
 use tokio::sync::mpsc;
 
@@ -225,27 +227,49 @@ fn framework(
         .build()
 }
 
-/// Posts every notice to every notify channel, split to Discord's message size. Without notify
-/// channels the notices are drained, so their sender never blocks.
+/// Posts every notice to every notify channel, split to Discord's message size; a notice that
+/// replaces an earlier one (a resolved alert) edits the first message that one posted. Without
+/// notify channels the notices are drained, so their sender never blocks.
 async fn post_notices(
     http: Arc<Http>,
     channels: Vec<ChannelId>,
-    mut notices: mpsc::Receiver<String>,
+    mut notices: mpsc::Receiver<Notice>,
 ) {
     if channels.is_empty() {
         tracing::debug!("no Discord notify_channels; alert notices are not posted to Discord");
     }
-    while let Some(text) = notices.recv().await {
-        for chunk in split_markdown(&text, MESSAGE_LIMIT, Unit::Chars) {
+    let mut posted: PostedNotices<(ChannelId, MessageId)> = PostedNotices::default();
+    while let Some(notice) = notices.recv().await {
+        let pieces = split_markdown(&notice.text, MESSAGE_LIMIT, Unit::Chars);
+        if let Some(messages) = posted.to_edit(&notice) {
+            // An edit has one message to fill: the first piece, which carries the status line.
+            let content = pieces.first().cloned().unwrap_or_default();
+            for (channel, message) in messages {
+                let edit = EditMessage::new()
+                    .content(content.clone())
+                    .allowed_mentions(no_pings());
+                if let Err(error) = channel.edit_message(&http, *message, edit).await {
+                    tracing::warn!(%error, %channel, "could not edit an alert notice on Discord");
+                }
+            }
+            continue;
+        }
+        let mut first_messages = Vec::new();
+        for (index, chunk) in pieces.iter().enumerate() {
             for channel in &channels {
                 let message = CreateMessage::new()
                     .content(chunk.clone())
                     .allowed_mentions(no_pings());
-                if let Err(error) = channel.send_message(&http, message).await {
-                    tracing::warn!(%error, %channel, "could not post an alert notice to Discord");
+                match channel.send_message(&http, message).await {
+                    Ok(sent) if index == 0 => first_messages.push((*channel, sent.id)),
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, %channel, "could not post an alert notice to Discord");
+                    }
                 }
             }
         }
+        posted.remember(&notice, first_messages);
     }
 }
 

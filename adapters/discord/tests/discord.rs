@@ -24,7 +24,7 @@ impl Bot {
         fake: &FakeDiscord,
         config: Config,
         recorder: &Arc<Recorder>,
-        notices: Option<mpsc::Receiver<String>>,
+        notices: Option<mpsc::Receiver<homelab_port::Notice>>,
     ) -> Self {
         common::trace();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -593,7 +593,7 @@ async fn notices_are_posted_to_every_notify_channel() {
     let bot = Bot::start(&fake, config, &recorder, Some(receiver)).await;
 
     notices
-        .send("Disk /mnt/tank is 93 % full".to_owned())
+        .send("Disk /mnt/tank is 93 % full".into())
         .await
         .unwrap();
     let posts = fake
@@ -620,6 +620,62 @@ async fn notices_are_posted_to_every_notify_channel() {
             .iter()
             .all(|c| c.body["content"] == "Disk /mnt/tank is 93 % full")
     );
+
+    // A keyed notice and then its replacement: the replacement edits the first one's message in
+    // each channel, and posts nothing new.
+    notices
+        .send(homelab_port::Notice::keyed("am:fp", "🔴 HostDown"))
+        .await
+        .unwrap();
+    fake.wait_for("the keyed posts", |fake| {
+        let posts = fake
+            .calls()
+            .into_iter()
+            .filter(|c| c.method == "POST" && c.path.starts_with("/channels/"))
+            .count();
+        (posts == 4).then_some(())
+    })
+    .await;
+    notices
+        .send(homelab_port::Notice::replacing(
+            "am:fp",
+            "✅ resolved — HostDown",
+        ))
+        .await
+        .unwrap();
+    let edits = fake
+        .wait_for("two edits", |fake| {
+            let edits: Vec<RestCall> = fake
+                .calls()
+                .into_iter()
+                .filter(|c| c.method == "PATCH" && c.path.starts_with("/channels/"))
+                .collect();
+            (edits.len() == 2).then_some(edits)
+        })
+        .await;
+    assert!(
+        edits
+            .iter()
+            .all(|c| c.status == 200 && c.body["content"] == "✅ resolved — HostDown"),
+        "{edits:#?}"
+    );
+    // A replacement whose first notice was never seen is posted as a new message.
+    notices
+        .send(homelab_port::Notice::replacing(
+            "am:unknown",
+            "✅ resolved — other",
+        ))
+        .await
+        .unwrap();
+    fake.wait_for("the unknown replacement as new posts", |fake| {
+        let posts = fake
+            .calls()
+            .into_iter()
+            .filter(|c| c.method == "POST" && c.path.starts_with("/channels/"))
+            .count();
+        (posts == 6).then_some(())
+    })
+    .await;
     bot.stop().await;
 }
 

@@ -51,6 +51,57 @@ pub struct Config {
     /// of this section: the binary copies its `[rate_limit]`, one allowance on every platform.
     #[serde(skip)]
     pub rate_limit: RateLimit,
+    /// The inbound alert webhooks. Not a key of this section: the binary copies its
+    /// `[webhooks]` section here, as it does `[rate_limit]`.
+    #[serde(skip)]
+    pub webhooks: WebhooksConfig,
+}
+
+/// The shortest webhook token accepted: it is the hooks' only credential.
+pub const MIN_WEBHOOK_TOKEN_CHARS: usize = 16;
+
+/// Inbound alert webhooks (`POST /hooks/alertmanager|slack|generic`), off unless a token is set.
+/// The token is the hooks' own credential (in the path, `/hooks/slack/<token>`, or as
+/// `Authorization: Bearer <token>`), so a TrueNAS or Alertmanager URL works without an API key.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    pub token: Option<Secret>,
+    pub token_file: Option<PathBuf>,
+}
+
+impl WebhooksConfig {
+    /// Reads `token_file`.
+    pub fn read_secret_files(&mut self) -> Vec<ConfigProblem> {
+        homelab_kit::read_secret_files!(self; token: token_file)
+    }
+
+    /// Every problem with the section (keys relative to it).
+    pub fn validate(&self) -> Vec<ConfigProblem> {
+        match &self.token {
+            Some(token) if token.expose().chars().count() < MIN_WEBHOOK_TOKEN_CHARS => {
+                vec![ConfigProblem::new(
+                    "token",
+                    format!(
+                        "must be at least {MIN_WEBHOOK_TOKEN_CHARS} characters: it is the hooks' \
+                         only credential (try `openssl rand -hex 24`)"
+                    ),
+                )]
+            }
+            Some(token)
+                if !token
+                    .expose()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c)) =>
+            {
+                vec![ConfigProblem::new(
+                    "token",
+                    "may hold only letters, digits and - _ . ~, so that it fits in a URL path",
+                )]
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -68,6 +119,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
             rate_limit: RateLimit::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }

@@ -24,6 +24,7 @@
 //! allowance.
 
 mod config;
+mod hooks;
 mod routes;
 mod server;
 mod state;
@@ -31,8 +32,10 @@ mod web;
 
 use std::sync::Arc;
 
-pub use config::{ApiKey, Config, LEGACY_KEY_NAME};
+pub use config::{ApiKey, Config, LEGACY_KEY_NAME, MIN_WEBHOOK_TOKEN_CHARS, WebhooksConfig};
 pub use homelab_kit::RateLimit;
+#[cfg(feature = "sdk")]
+pub use hooks::MAX_HOOK_BODY_BYTES;
 #[cfg(feature = "sdk")]
 pub use routes::app;
 #[cfg(feature = "sdk")]

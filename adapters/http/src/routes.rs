@@ -45,8 +45,10 @@ pub fn app(state: AppState) -> Router {
     } else {
         Router::new()
     };
+    let hooks = crate::hooks::routes(state.inner.webhook_token.clone());
     Router::new()
         .merge(page)
+        .merge(hooks)
         .route("/chat", post(chat))
         .route("/health", get(health))
         .route("/metrics", get(metrics))

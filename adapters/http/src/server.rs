@@ -102,6 +102,10 @@ fn describe_metrics() {
         REQUESTS_TOTAL,
         "HTTP /chat requests by outcome (answered, unauthorized, rate_limited, too_large, invalid, unavailable, error)."
     );
+    metrics::describe_counter!(
+        crate::hooks::WEBHOOK_CALLS_TOTAL,
+        "Webhook calls (/hooks/…) by source and outcome (accepted, unauthorized, unknown_hook, too_large, invalid, unavailable)."
+    );
     metrics::describe_histogram!(
         REQUEST_DURATION,
         metrics::Unit::Seconds,

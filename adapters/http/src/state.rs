@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) web_ui: bool,
     /// Web origins (`https://dash.example.org`) whose pages may call `/chat`.
     pub(crate) allowed_origins: Vec<String>,
+    /// The webhooks' token; the hooks are served only when it is set.
+    pub(crate) webhook_token: Option<Secret>,
 }
 
 impl fmt::Debug for AppState {
@@ -96,6 +98,7 @@ impl AppState {
                 metrics_public: config.metrics_public,
                 web_ui: config.web_ui,
                 allowed_origins: config.allowed_origins.clone(),
+                webhook_token: config.webhooks.token.clone(),
             }),
             limiters: Arc::new(Limiters::new(config.rate_limit)?),
             core: Core::new(handler),

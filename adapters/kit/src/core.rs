@@ -7,7 +7,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use homelab_port::{ChatError, ChatHandler, Inbound, Rejection, Reply};
+use homelab_port::{
+    ChatError, ChatHandler, Inbound, Rejection, Reply, WebhookCall, WebhookReceipt,
+};
 
 use crate::in_flight::InFlight;
 
@@ -94,6 +96,21 @@ impl Core {
                 detail = error.detail(),
                 "could not audit a refused request"
             );
+        }
+        result
+    }
+
+    /// Hands a webhook call's alerts to the core, which audits it once and tells the chats.
+    pub async fn webhook(&self, call: WebhookCall) -> Result<WebhookReceipt, ChatError> {
+        let handler = Arc::clone(&self.handler);
+        let result = self
+            .run(
+                async move { handler.webhook(call).await },
+                ChatError::Unavailable,
+            )
+            .await;
+        if let Err(error) = &result {
+            tracing::warn!(detail = error.detail(), "a webhook call was not delivered");
         }
         result
     }

@@ -1,7 +1,7 @@
 //! What every Homelab Assistant chat adapter needs besides its platform SDK, written once: the
 //! call into the core (its own task, a timeout, a drain at shutdown, one safe text per failure),
 //! the inputs of a bot's run, the per-user rate limiter and its config, Markdown splitting for
-//! message size limits, UTF-8 truncation, the secret type with its `*_file` reader, and what every
+//! message size limits, the messages keyed notices posted (for edits), UTF-8 truncation, the secret type with its `*_file` reader, and what every
 //! adapter's config section shares with the binary's config (the problem type, whole-second
 //! durations, the URL check).
 //!
@@ -10,6 +10,7 @@
 
 mod core;
 mod in_flight;
+mod posted;
 mod rate_limit;
 mod secret;
 mod settings;
@@ -20,6 +21,7 @@ mod wiring;
 
 pub use crate::core::{Core, HANDLER_TIMEOUT};
 pub use in_flight::InFlight;
+pub use posted::{PostedNotices, REMEMBERED_NOTICES};
 pub use rate_limit::{FORGET_IDLE_EVERY, KeyedLimiter, RateLimit, RateLimitError};
 pub use secret::{Secret, resolve_secret_file, resolve_secret_files};
 pub use settings::{ConfigProblem, describe_problems, is_http_url, refuse_problems, whole_seconds};

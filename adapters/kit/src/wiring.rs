@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use homelab_port::ChatHandler;
+use homelab_port::{ChatHandler, Notice};
 use tokio::sync::mpsc;
 
 /// A stop signal: resolves when the run must end.
@@ -17,8 +17,8 @@ pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub struct Wiring {
     /// The core, which answers and audits every request.
     pub handler: Arc<dyn ChatHandler>,
-    /// Alert texts to post to the bot's notify rooms or channels; `None` when nothing posts.
-    pub notices: Option<mpsc::Receiver<String>>,
+    /// Notices to post to the bot's notify rooms or channels; `None` when nothing posts.
+    pub notices: Option<mpsc::Receiver<Notice>>,
     /// Resolves when the bot must stop; the run then lets answers in flight finish.
     pub shutdown: Shutdown,
 }
@@ -26,7 +26,7 @@ pub struct Wiring {
 impl Wiring {
     pub fn new(
         handler: Arc<dyn ChatHandler>,
-        notices: Option<mpsc::Receiver<String>>,
+        notices: Option<mpsc::Receiver<Notice>>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Self {
         Self {

@@ -11,19 +11,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use homelab_kit::{
-    AbortOnDrop, Core, FORGET_IDLE_EVERY, KeyedLimiter, Unit, Wiring, every, refuse_problems,
-    split_markdown,
+    AbortOnDrop, Core, FORGET_IDLE_EVERY, KeyedLimiter, PostedNotices, Unit, Wiring, every,
+    refuse_problems, split_markdown,
 };
-use homelab_port::{ChatHandler, Command, Inbound, Origin, Platform, Rejection};
+use homelab_port::{ChatHandler, Command, Inbound, Notice, Origin, Platform, Rejection};
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::event_handler::Ctx;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
 use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation,
-    RoomMessageEventContent,
+    ReplacementMetadata, RoomMessageEventContent,
 };
-use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedRoomId, OwnedUserId, RoomOrAliasId};
+use matrix_sdk::ruma::{
+    MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId, OwnedUserId, RoomOrAliasId,
+};
 use matrix_sdk::{Client, LoopCtrl, Room, RoomMemberships, RoomState};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -462,30 +464,56 @@ async fn send_reply(room: &Room, ev: &OriginalSyncRoomMessageEvent, markdown: &s
     }
 }
 
-/// Posts every alert text to every notify room until the channel closes.
+/// Posts every notice to every notify room until the channel closes; a notice that replaces an
+/// earlier one (a resolved alert) is sent as an `m.replace` edit of the first event that one
+/// posted, so clients show one message that changed.
 async fn post_notices(
     client: Client,
     rooms: Vec<OwnedRoomId>,
-    notices: Option<mpsc::Receiver<String>>,
+    notices: Option<mpsc::Receiver<Notice>>,
 ) {
     let Some(mut notices) = notices else {
         return;
     };
-    while let Some(text) = notices.recv().await {
+    let mut posted: PostedNotices<(OwnedRoomId, OwnedEventId)> = PostedNotices::default();
+    while let Some(notice) = notices.recv().await {
+        let pieces = split_markdown(&notice.text, MAX_MESSAGE_BYTES, Unit::Bytes);
+        if let Some(events) = posted.to_edit(&notice) {
+            let body = pieces.first().cloned().unwrap_or_default();
+            for (room_id, event_id) in events {
+                let Some(room) = client.get_room(room_id) else {
+                    continue;
+                };
+                let edit = RoomMessageEventContent::notice_markdown(body.clone())
+                    .make_replacement(ReplacementMetadata::new(event_id.clone(), None));
+                if let Err(err) = room.send(edit).await {
+                    warn!(room = %room_id, error = %err, "cannot edit an alert");
+                }
+            }
+            continue;
+        }
+        let mut first_events = Vec::new();
         for room_id in &rooms {
             let Some(room) = client.get_room(room_id) else {
                 warn!(room = %room_id, "notify room is not joined; alert not posted");
                 continue;
             };
-            for piece in split_markdown(&text, MAX_MESSAGE_BYTES, Unit::Bytes) {
-                if let Err(err) = room
-                    .send(RoomMessageEventContent::notice_markdown(piece))
+            for (index, piece) in pieces.iter().enumerate() {
+                match room
+                    .send(RoomMessageEventContent::notice_markdown(piece.clone()))
                     .await
                 {
-                    warn!(room = %room_id, error = %err, "cannot post alert");
-                    break;
+                    Ok(sent) if index == 0 => {
+                        first_events.push((room_id.clone(), sent.response.event_id))
+                    }
+                    Ok(_) => {}
+                    Err(err) => {
+                        warn!(room = %room_id, error = %err, "cannot post alert");
+                        break;
+                    }
                 }
             }
         }
+        posted.remember(&notice, first_events);
     }
 }

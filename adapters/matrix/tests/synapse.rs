@@ -434,6 +434,37 @@ async fn an_access_token_logs_in_and_notices_reach_the_notify_room() {
             .contains("<strong>disk</strong>")
     );
     assert!(running.handler.handled().is_empty());
+
+    // A keyed notice, then one that replaces it: the second is an `m.replace` edit of the first.
+    running
+        .notices
+        .send(homelab_port::Notice::keyed(
+            "am:fp1",
+            "🔴 **critical** — HostDown",
+        ))
+        .await
+        .unwrap();
+    let firing = alice
+        .wait_for("the keyed notice", |s| {
+            s.sender == bot.user_id() && s.body.contains("HostDown") && s.replaces.is_none()
+        })
+        .await;
+    running
+        .notices
+        .send(homelab_port::Notice::replacing(
+            "am:fp1",
+            "✅ **resolved** — HostDown",
+        ))
+        .await
+        .unwrap();
+    let edit = alice
+        .wait_for("the edit", |s| {
+            s.sender == bot.user_id() && s.replaces.is_some()
+        })
+        .await;
+    let (replaced, shown) = edit.replaces.clone().unwrap();
+    assert_eq!(replaced, firing.event_id);
+    assert_eq!(shown, "✅ **resolved** — HostDown");
     running.stop().await.unwrap();
 }
 

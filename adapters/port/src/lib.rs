@@ -25,6 +25,8 @@ pub enum Platform {
     Matrix,
     /// The alert watcher posting on its own behalf.
     Notify,
+    /// Alerts other systems send in: Alertmanager, TrueNAS (its Slack service), Uptime Kuma.
+    Webhook,
 }
 
 impl Platform {
@@ -36,6 +38,7 @@ impl Platform {
             Platform::Discord => "discord",
             Platform::Matrix => "matrix",
             Platform::Notify => "notify",
+            Platform::Webhook => "webhook",
         }
     }
 }
@@ -384,6 +387,87 @@ impl ChatError {
     }
 }
 
+/// A message the server posts on its own to the notify channels and rooms: an alert, a digest.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Notice {
+    /// Markdown.
+    pub text: String,
+    /// Notices with the same key are about one thing (an alert's fingerprint). The first posts a
+    /// message; a later one with `replace` edits that message instead of posting another, when
+    /// the chat still knows it (else it is posted).
+    pub key: Option<String>,
+    pub replace: bool,
+}
+
+impl Notice {
+    /// A notice about `key` that edits the message its first notice posted.
+    pub fn replacing(key: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            key: Some(key.into()),
+            replace: true,
+        }
+    }
+
+    /// The first notice about `key`.
+    pub fn keyed(key: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            key: Some(key.into()),
+            replace: false,
+        }
+    }
+}
+
+impl From<String> for Notice {
+    fn from(text: String) -> Self {
+        Self {
+            text,
+            ..Self::default()
+        }
+    }
+}
+
+impl From<&str> for Notice {
+    fn from(text: &str) -> Self {
+        text.to_owned().into()
+    }
+}
+
+/// One alert another system sent to a webhook, read from its payload. Every text in it is
+/// untrusted input: the core redacts it and never acts on it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundAlert {
+    /// Stable across the alert's firing and resolved calls: Alertmanager's fingerprint, or one
+    /// made from the alert's identifying text.
+    pub fingerprint: String,
+    pub resolved: bool,
+    /// As sent (`critical`, `warning`, `info`…), lower case; empty when the payload has none.
+    pub severity: String,
+    pub title: String,
+    pub message: String,
+    /// Alertmanager's labels (`instance`, `container`, `pool`…); empty for other shapes.
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// One webhook call: who sent it (`alertmanager`, `slack`, `generic`) and its alerts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WebhookCall {
+    pub source: String,
+    pub alerts: Vec<InboundAlert>,
+}
+
+/// What the core did with a webhook call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookReceipt {
+    /// Notices handed to the chats (a resolved alert's edit counts).
+    pub posted: usize,
+    /// Alerts already told (the same fingerprint, still firing).
+    pub duplicates: usize,
+    /// Alerts held back by the notices' hourly flood bound.
+    pub held: usize,
+}
+
 /// What every adapter talks to. Implemented by the core's orchestrator and by test doubles.
 #[async_trait]
 pub trait ChatHandler: Send + Sync {
@@ -396,6 +480,15 @@ pub trait ChatHandler: Send + Sync {
     /// Names of known containers, for autocomplete; empty when unknown.
     async fn container_names(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Takes alerts another system sent in and tells the notify chats. Every call leaves
+    /// exactly one audit entry, the notices it caused included.
+    async fn webhook(&self, call: WebhookCall) -> Result<WebhookReceipt, ChatError> {
+        let _ = call;
+        Err(ChatError::Unavailable(
+            "this core takes no webhooks".to_owned(),
+        ))
     }
 }
 

@@ -169,6 +169,8 @@ pub struct Seen {
     pub formatted_body: Option<String>,
     pub in_reply_to: Option<OwnedEventId>,
     pub thread_root: Option<OwnedEventId>,
+    /// For an edit (`m.replace`): the event it replaces, and the body clients now show.
+    pub replaces: Option<(OwnedEventId, String)>,
     pub encrypted: bool,
 }
 
@@ -231,6 +233,13 @@ impl Human {
                         ),
                         other => (other.body().to_owned(), None),
                     };
+                    let replaces = match &ev.content.relates_to {
+                        Some(Relation::Replacement(edit)) => Some((
+                            edit.event_id.clone(),
+                            edit.new_content.msgtype.body().to_owned(),
+                        )),
+                        _ => None,
+                    };
                     let (in_reply_to, thread_root) = match &ev.content.relates_to {
                         Some(Relation::Reply(reply)) => {
                             (Some(reply.in_reply_to.event_id.clone()), None)
@@ -250,6 +259,7 @@ impl Human {
                         formatted_body,
                         in_reply_to,
                         thread_root,
+                        replaces,
                         encrypted: encryption.is_some(),
                     });
                 }

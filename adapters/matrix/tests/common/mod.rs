@@ -43,7 +43,7 @@ impl BotConfig for BotAccount {
 /// A running bot; `stop` shuts it down and returns what `run` returned.
 pub struct RunningBot {
     pub handler: Arc<Recorder>,
-    pub notices: mpsc::Sender<String>,
+    pub notices: mpsc::Sender<homelab_port::Notice>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), Error>>>,
 }

@@ -117,6 +117,8 @@ struct Inner {
     resumes: usize,
     heartbeats: usize,
     session: Option<mpsc::UnboundedSender<(String, Value)>>,
+    /// Messages posted to channels, by (channel, message id): what an edit may change.
+    channel_messages: HashMap<(u64, u64), Value>,
 }
 
 pub struct FakeDiscord {

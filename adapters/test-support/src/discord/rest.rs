@@ -161,9 +161,39 @@ fn route(
                     .get("message_reference")
                     .cloned()
                     .unwrap_or(Value::Null);
+                let id: u64 = message["id"]
+                    .as_str()
+                    .and_then(|id| id.parse().ok())
+                    .unwrap_or_default();
+                state
+                    .inner
+                    .lock()
+                    .unwrap()
+                    .channel_messages
+                    .insert((channel, id), message.clone());
                 (StatusCode::OK, message)
             }
         },
+        // Editing a bot's own channel message: it must exist in that channel (10008 otherwise),
+        // and the new content passes the same checks as a new message.
+        ("PATCH", ["channels", channel, "messages", id]) => {
+            let key = (
+                channel.parse::<u64>().unwrap_or_default(),
+                id.parse::<u64>().unwrap_or_default(),
+            );
+            if let Err(problem) = check_message(body, files) {
+                return problem;
+            }
+            let mut inner = state.inner.lock().unwrap();
+            let Some(message) = inner.channel_messages.get_mut(&key) else {
+                return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+            };
+            if let Some(content) = body["content"].as_str() {
+                message["content"] = json!(content);
+            }
+            message["edited_timestamp"] = json!("2026-11-25T12:00:01.000000+00:00");
+            (StatusCode::OK, message.clone())
+        }
         ("GET", ["channels", channel]) if *channel == THREAD.to_string() => (
             StatusCode::OK,
             json!({"id": channel, "type": 11, "guild_id": GUILD.to_string(), "name": "disk trouble",
