@@ -73,7 +73,14 @@ impl App {
                 ConversationStore::new(&config.conversation),
                 audit,
             )
-            .with_message_limit(Platform::Http, config.http.max_message_chars),
+            .with_message_limit(Platform::Http, config.http.max_message_chars)
+            .with_digest_zone(
+                config
+                    .digest
+                    .schedule()
+                    .map(|(_, zone)| zone)
+                    .unwrap_or_default(),
+            ),
         );
         Ok(Self {
             orchestrator,

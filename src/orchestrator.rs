@@ -64,6 +64,8 @@ pub struct Orchestrator {
     message_limits: Vec<(Platform, usize)>,
     /// Where webhook alerts go; attached by `serve` once the chats that take notices are known.
     inbox: OnceLock<Arc<AlertInbox>>,
+    /// The daily digest's time zone, for the times it shows.
+    digest_zone: crate::digest::Zone,
 }
 
 impl std::fmt::Debug for Orchestrator {
@@ -101,6 +103,7 @@ impl Orchestrator {
             audit,
             message_limits: Vec::new(),
             inbox: OnceLock::new(),
+            digest_zone: crate::digest::Zone::default(),
         }
     }
 
@@ -118,6 +121,24 @@ impl Orchestrator {
             .iter()
             .find(|(listed, _)| *listed == platform)
             .map_or(MAX_MESSAGE_CHARS, |(_, max)| *max)
+    }
+
+    /// Shows the digest's times in this zone.
+    pub fn with_digest_zone(mut self, zone: crate::digest::Zone) -> Self {
+        self.digest_zone = zone;
+        self
+    }
+
+    /// The daily digest for the 24 hours before now, from the tools and the audit log.
+    pub async fn digest(&self) -> crate::digest::Digest {
+        let location = self.audit.location();
+        let audit_log = std::path::Path::new(&location);
+        let now = chrono::Utc::now();
+        let sources = crate::digest::DigestSources {
+            audit_log: audit_log.is_file().then_some(audit_log),
+            disk_trends: None,
+        };
+        crate::digest::compose(&self.tools, &sources, now, self.digest_zone.offset_at(now)).await
     }
 
     /// Takes webhook alerts from now on; a second inbox is ignored.
@@ -153,6 +174,10 @@ impl Orchestrator {
                 ..Answered::default()
             });
         }
+        // "daily digest": a fixed report, the same as `/digest`, with no model call.
+        if router::asks_for_digest(question) {
+            return Ok(self.run_command(&Command::Digest).await);
+        }
         let answer = self
             .provider
             .answer(AnswerRequest {
@@ -175,6 +200,14 @@ impl Orchestrator {
     /// Direct commands: the adapter already knows what is wanted, so no LLM is involved; they go
     /// through the same plan as questions.
     async fn run_command(&self, command: &Command) -> Answered {
+        if *command == Command::Digest {
+            let digest = self.digest().await;
+            return Answered {
+                text: digest.text,
+                tool_calls: digest.tool_calls,
+                ..Answered::default()
+            };
+        }
         let answer = router::answer_command(command, &self.tools).await;
         Answered {
             text: answer.text,

@@ -342,6 +342,22 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         tracing::info!("not serving {reason}");
     }
 
+    let _digests = config
+        .digest
+        .enabled
+        .then(|| config.digest.schedule().ok())
+        .flatten()
+        .map(|(time, zone)| {
+            let orchestrator = Arc::clone(&app.orchestrator);
+            let notifier = Arc::clone(&notifier);
+            homelab_kit::AbortOnDrop(tokio::spawn(send_digests(
+                orchestrator,
+                notifier,
+                time,
+                zone,
+                until_stopped(),
+            )))
+        });
     // Alert notifications: a no-op unless `alerts.notify` is on.
     let _alert_watcher = crate::alerts::watcher::start(
         config,
@@ -378,6 +394,51 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     match failure {
         Some(err) => Err(err),
         None => Ok(()),
+    }
+}
+
+/// Sends the daily digest to the notify chats every day at `time` in `zone`, until `shutdown`.
+/// Each is one audit entry (platform `notify`), written before it is posted.
+async fn send_digests(
+    orchestrator: Arc<crate::orchestrator::Orchestrator>,
+    notifier: Arc<Notifier>,
+    time: chrono::NaiveTime,
+    zone: crate::digest::Zone,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        let now = chrono::Utc::now();
+        let next = zone.next(time, now);
+        tracing::info!(at = %next, "next daily digest");
+        // Slept in slices, so a changed wall clock (NTP, a suspended host) is noticed.
+        let wait = (next - now)
+            .to_std()
+            .unwrap_or_default()
+            .min(Duration::from_secs(600));
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        if chrono::Utc::now() < next {
+            continue;
+        }
+        if notifier.chats() == 0 {
+            tracing::warn!("digest.enabled is on, but no chat takes notices: not sent");
+            continue;
+        }
+        let digest = orchestrator.digest().await;
+        let origin = homelab_port::Origin::new(homelab_port::Platform::Notify, "daily-digest");
+        let mut entry =
+            crate::audit::AuditEntry::new(&origin, "daily digest", homelab_port::Outcome::Answered);
+        entry.assistant_response = digest.text.clone();
+        entry.tool_calls = digest.tool_calls;
+        if let Err(err) = orchestrator.audit().record(&entry) {
+            tracing::error!("the daily digest was not sent, its audit entry failed: {err}");
+            continue;
+        }
+        notifier.count(tokio::time::Instant::now());
+        notifier.post(&homelab_port::Notice::from(digest.text));
     }
 }
 

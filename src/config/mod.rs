@@ -81,6 +81,8 @@ pub struct Config {
     /// The Matrix bot, on when a homeserver is set; the adapter owns the section.
     pub matrix: homelab_matrix::Config,
     pub alerts: AlertsConfig,
+    /// The daily digest to the notify chats.
+    pub digest: DigestConfig,
     /// ZFS pools read from kstat files; offered when the directory exists.
     pub zfs: crate::tools::zfs::ZfsConfig,
     /// A UPS through Network UPS Tools; offered when an address is set.
@@ -103,6 +105,37 @@ impl Config {
     /// Hands `[webhooks]` (its token read) to the HTTP adapter, which serves the hooks.
     pub fn share_webhooks(&mut self) {
         self.http.webhooks = self.webhooks.clone();
+    }
+}
+
+/// The daily digest: sent to `discord.notify_channels` and `matrix.notify_rooms` at `at` in
+/// `timezone` when `enabled`; `/digest` asks for it at any time either way.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DigestConfig {
+    pub enabled: bool,
+    /// `HH:MM`.
+    pub at: String,
+    /// An IANA zone ("Europe/Paris"); empty for the server's local time.
+    pub timezone: String,
+}
+
+impl Default for DigestConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            at: "08:00".to_owned(),
+            timezone: String::new(),
+        }
+    }
+}
+
+impl DigestConfig {
+    /// When it is sent, once [`DigestConfig::problems`] found nothing.
+    pub fn schedule(&self) -> Result<(chrono::NaiveTime, crate::digest::Zone), String> {
+        let time = chrono::NaiveTime::parse_from_str(self.at.trim(), "%H:%M")
+            .map_err(|_| format!("`{}` is not a time like 08:00", self.at))?;
+        Ok((time, crate::digest::Zone::parse(&self.timezone)?))
     }
 }
 

@@ -246,6 +246,15 @@ impl Config {
             _ => {}
         }
         self.alerts.validate(problems);
+        if chrono::NaiveTime::parse_from_str(self.digest.at.trim(), "%H:%M").is_err() {
+            problems.push(problem(
+                "digest.at",
+                format!("`{}` is not a time like 08:00", self.digest.at),
+            ));
+        }
+        if let Err(message) = crate::digest::Zone::parse(&self.digest.timezone) {
+            problems.push(problem("digest.timezone", message));
+        }
     }
 }
 

@@ -126,6 +126,15 @@ impl Route {
     }
 }
 
+/// Whether a question asks for the daily digest ("daily digest", "send me the digest",
+/// "résumé quotidien"): a report of its own rather than an intent's tools.
+pub fn asks_for_digest(question: &str) -> bool {
+    let words = vocabulary::with_parts(words(question));
+    let has = |set: &crate::policy::WordSet| words.iter().any(|w| set.contains(w));
+    let v = &*vocabulary::VOCABULARY;
+    has(&v.digest) || (has(&v.daily) && has(&v.report))
+}
+
 /// Answers a question offline.
 pub async fn answer_question(question: &str, history: &[Turn], tools: &ToolRegistry) -> Answer {
     let route = Route::for_question(question, history);

@@ -80,6 +80,9 @@ word_sets!(
     app_update,
     one_machine,
     drive,
+    digest,
+    daily,
+    report,
 );
 
 impl Vocabulary {

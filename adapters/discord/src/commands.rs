@@ -35,6 +35,7 @@ pub(crate) fn all() -> Vec<poise::Command<Data, CommandError>> {
         disk(),
         pools(),
         alerts(),
+        digest(),
         help(),
     ]
 }
@@ -115,6 +116,12 @@ async fn pools(ctx: Context<'_>) -> Result<(), CommandError> {
 #[poise::command(slash_command)]
 async fn alerts(ctx: Context<'_>) -> Result<(), CommandError> {
     answer(ctx, Request::Command(Command::Alerts)).await
+}
+
+/// The daily digest: the last 24 hours in one message
+#[poise::command(slash_command)]
+async fn digest(ctx: Context<'_>) -> Result<(), CommandError> {
+    answer(ctx, Request::Command(Command::Digest)).await
 }
 
 /// What the assistant can answer
@@ -285,6 +292,7 @@ mod tests {
                 "disk",
                 "pools",
                 "alerts",
+                "digest",
                 "help"
             ]
         );

@@ -111,6 +111,7 @@ fn quick_command(name: &str) -> Option<Command> {
         "disk" => Command::Disk,
         "pools" => Command::Pools,
         "alerts" => Command::Alerts,
+        "digest" => Command::Digest,
         "help" => Command::Help,
         _ => return None,
     })
@@ -256,7 +257,7 @@ async fn answer(state: &AppState, request: Request) -> Result<Json<serde_json::V
             Some(command) => Inbound::command(origin, command),
             None => {
                 let error = ApiError::unprocessable(format!(
-                    "Unknown command `{}`: use status, containers, disk, pools, alerts or help.",
+                    "Unknown command `{}`: use status, containers, disk, pools, alerts, digest or help.",
                     truncate_chars(name, 40)
                 ));
                 let rejection = error.rejection();

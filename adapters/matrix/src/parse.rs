@@ -169,6 +169,7 @@ pub(crate) fn parse_command(text: &str, prefix: &str) -> Option<Request> {
         "disk" => Request::Command(Command::Disk),
         "alerts" => Request::Command(Command::Alerts),
         "pools" => Request::Command(Command::Pools),
+        "digest" => Request::Command(Command::Digest),
         "help" => Request::Command(Command::Help),
         "containers" => match args.as_slice() {
             [] => Request::Command(Command::Containers { all: false }),

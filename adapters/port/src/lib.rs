@@ -105,6 +105,8 @@ pub enum Command {
     Alerts,
     /// ZFS pools and storage health.
     Pools,
+    /// The daily digest, now: the last 24 hours in one message.
+    Digest,
     /// What the assistant can answer.
     Help,
 }
@@ -130,6 +132,7 @@ impl Command {
             Command::Disk => "/disk".to_owned(),
             Command::Alerts => "/alerts".to_owned(),
             Command::Pools => "/pools".to_owned(),
+            Command::Digest => "/digest".to_owned(),
             Command::Help => "/help".to_owned(),
         }
     }
