@@ -218,6 +218,7 @@ async fn second_heldout_paraphrases_are_routed_and_answered() {
 const FLOOR: f64 = 85.0;
 
 /// The floor of the second held-out part (tests/offline/heldout2.tsv), separate from FLOOR
-/// because that set was written after the router was built and first measured below it: what
-/// the answerer reached there at the end of the change that added it, rounded down.
-const FLOOR_HELDOUT2: f64 = 0.0;
+/// because that set was written after the router was built: 88.4 % before the tuning that
+/// followed it (a2e29b1), 99.3 % (145 of 146) after it (ecbaa36), rounded down. It was written by
+/// the same hands that then tuned the vocabulary, so heldout.tsv stays the independent figure.
+const FLOOR_HELDOUT2: f64 = 99.0;
