@@ -318,6 +318,24 @@ fn container_changes(events: Fetched, containers: Fetched) -> String {
         )),
     }
     if let Some(Ok(out)) = &containers {
+        // The engine remembers only its latest events; the current state does not age out.
+        let names_where = |keep: &dyn Fn(&Value) -> bool| -> Vec<String> {
+            out.data["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| keep(c))
+                .filter_map(|c| c["name"].as_str().map(|n| format!("`{n}`")))
+                .collect()
+        };
+        let restarting = names_where(&|c| c["state"] == "restarting");
+        if !restarting.is_empty() {
+            lines.push(format!("- restarting now: {}", restarting.join(", ")));
+        }
+        let unhealthy = names_where(&|c| c["health"] == "unhealthy");
+        if !unhealthy.is_empty() {
+            lines.push(format!("- unhealthy now: {}", unhealthy.join(", ")));
+        }
         let day = u64::try_from(WINDOW_HOURS * 3600).unwrap_or(u64::MAX);
         let started: Vec<String> = out.data["containers"]
             .as_array()

@@ -24,14 +24,30 @@ fn a_one_shot_digest_has_every_section_and_says_what_it_cannot_know() {
         ),
     }
     let docker = env.len() > 1;
-    for question in ["daily digest", "send me the daily summary", "Tagesbericht bitte"] {
+    for question in [
+        "daily digest",
+        "send me the daily summary",
+        "Tagesbericht bitte",
+    ] {
         let asked = ask(question, &env);
         let text = &asked.message;
-        assert!(text.starts_with("🗞️ **Daily digest**"), "{question}: {text}");
-        for title in ["Health", "Disks and pools", "Containers", "Alerts", "Questions"] {
+        assert!(
+            text.starts_with("🗞️ **Daily digest**"),
+            "{question}: {text}"
+        );
+        for title in [
+            "Health",
+            "Disks and pools",
+            "Containers",
+            "Alerts",
+            "Questions",
+        ] {
             assert!(text.contains(&format!("**{title}**")), "{title}: {text}");
         }
-        assert!(text.contains("24-hour trend unavailable: no history yet"), "{text}");
+        assert!(
+            text.contains("24-hour trend unavailable: no history yet"),
+            "{text}"
+        );
         assert!(text.contains("- raised: none"), "{text}");
         assert!(text.contains("- 0 requests"), "{text}");
         if docker {

@@ -1,5 +1,5 @@
 //! The offline answerer on how people really ask: every question of the paraphrase corpus
-//! (tests/offline/tune.tsv and the held-out tests/offline/heldout.tsv) is answered against the
+//! (tests/offline/tune.tsv and the held-out tests/offline/heldout.tsv and heldout2.tsv) is answered against the
 //! real test dockerd with its fixture containers, and checked on two counts: the tool chosen
 //! (with the arguments that matter) and the fact the answer shows.
 //!
@@ -202,7 +202,23 @@ async fn heldout_paraphrases_are_routed_and_answered() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn second_heldout_paraphrases_are_routed_and_answered() {
+    if let Some(rate) = measure("heldout2.tsv", false).await {
+        assert!(
+            rate >= FLOOR_HELDOUT2,
+            "{rate:.1} % of the second held-out paraphrases answered"
+        );
+    }
+}
+
 /// The share answered right that no change may fall below: what the answerer reached on both
 /// parts. Issue 22's target for the held-out part is 95 %; docs/performance.md gives where the
 /// answerer stands.
 const FLOOR: f64 = 85.0;
+
+/// The floor of the second held-out part (tests/offline/heldout2.tsv), separate from FLOOR
+/// because that set was written after the router was built: 88.4 % before the tuning that
+/// followed it (a2e29b1), 99.3 % (145 of 146) after it (ecbaa36), rounded down. It was written by
+/// the same hands that then tuned the vocabulary, so heldout.tsv stays the independent figure.
+const FLOOR_HELDOUT2: f64 = 99.0;

@@ -21,7 +21,7 @@ use crate::tools::{CallOutcome, ToolRegistry, names};
 
 pub use self::plan::{Planned, plan};
 pub use self::render::render;
-pub use self::slots::{ContainerFocus, Slots, mentioned_containers};
+pub use self::slots::{ContainerFocus, Slots, mentioned_containers, shared_name_part};
 pub use self::vocabulary::detect_intents;
 use self::vocabulary::{known_word, words};
 
@@ -243,7 +243,8 @@ async fn gather(question: &str, route: Route, lookup: bool, tools: &ToolRegistry
     };
     // "when was chatty started?", "stats for memhog": a container named with no subject of the
     // question's own is the subject.
-    if intents.is_empty() && !containers.mentioned.is_empty() {
+    // "list the idle ones": a word that several containers' names share names them as a group.
+    if intents.is_empty() && (!containers.mentioned.is_empty() || containers.group.is_some()) {
         intents.push(Intent::Containers);
     }
     if intents.is_empty() {
@@ -253,6 +254,7 @@ async fn gather(question: &str, route: Route, lookup: bool, tools: &ToolRegistry
     }
     if lookup {
         slots.containers = containers.mentioned.clone();
+        slots.group = containers.group.clone();
     }
     // "status of plex", "memory of plex", "how is plex doing?": a named container is the subject.
     if !slots.containers.is_empty()
@@ -264,6 +266,12 @@ async fn gather(question: &str, route: Route, lookup: bool, tools: &ToolRegistry
         })
     {
         intents = vec![Intent::Containers];
+    }
+    // "What went wrong with importer?", "is something wrong with plex?": a problem question
+    // about a named container asks why it fails: its exit, restarts and last lines.
+    if !slots.containers.is_empty() && intents == [Intent::Alerts] {
+        intents = vec![Intent::Containers];
+        slots.focus = ContainerFocus::Crashes;
     }
     let (planned, notes) = plan(&intents, &slots, tools, &containers);
     let outcomes = join_all(
@@ -287,6 +295,9 @@ pub struct ContainerContext {
     pub known: Vec<String>,
     /// The containers the question names, in the order it names them.
     pub mentioned: Vec<String>,
+    /// A part of several containers' names that the question names ("idle" of idle-1 and
+    /// idle-2), when it names no single container.
+    pub group: Option<String>,
     /// Docker could not be read for the lookup.
     pub unreachable: Option<String>,
 }
@@ -298,7 +309,15 @@ async fn container_context(
     intents: &[Intent],
     tools: &ToolRegistry,
 ) -> (ContainerContext, Option<CallOutcome>) {
-    let words = words(question);
+    // "Code de sortie d'importer ?": an elided article is not part of the name. Hyphens are
+    // kept: "media-plex-1" is one name, and its parts could name other containers.
+    let mut words = words(question);
+    let elided: Vec<String> = words
+        .iter()
+        .filter_map(|w| w.split_once('\'').map(|(_, name)| name.to_owned()))
+        .filter(|name| name.len() > 1)
+        .collect();
+    words.extend(elided);
     let eligible = intents.iter().all(|i| {
         matches!(
             i,
@@ -308,6 +327,7 @@ async fn container_context(
                 | Intent::Processes
                 | Intent::Containers
                 | Intent::Logs
+                | Intent::Alerts
         )
     });
     let unknown_word = words.iter().any(|w| !known_word(w));
@@ -330,13 +350,16 @@ async fn container_context(
                 .filter_map(|c| c["name"].as_str().map(str::to_owned))
                 .collect();
             context.mentioned = mentioned_containers(&words, &context.known);
+            if context.mentioned.is_empty() {
+                context.group = shared_name_part(&words, &context.known);
+            }
         }
         Err(error) => context.unreachable = Some(error.to_string()),
     }
     let about_containers = intents.contains(&Intent::Containers) || intents.contains(&Intent::Logs);
     // A host question that names no container ("how much memory is used?") is answered as
     // before: the lookup had no bearing on it, so neither it nor a Docker outage is reported.
-    if context.mentioned.is_empty() && !about_containers {
+    if context.mentioned.is_empty() && context.group.is_none() && !about_containers {
         return (ContainerContext::default(), None);
     }
     (context, Some(outcome))

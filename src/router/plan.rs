@@ -137,6 +137,11 @@ pub fn plan(
                          for the other hosts of the homelab."
                             .to_owned(),
                     );
+                    // "How are my servers?", "Zustand des Servers" (a German genitive, not a
+                    // plural): this machine is what can be shown.
+                    if !intents.contains(&Intent::Overview) {
+                        want(Intent::Overview, names::SYSTEM_OVERVIEW, json!({}));
+                    }
                 }
             }
             Intent::DiskHealth => {
@@ -193,6 +198,15 @@ pub fn plan_containers(
     let named = &slots.containers[..slots.containers.len().min(3)];
     let mut calls = Vec::new();
     let mut notes = Vec::new();
+    // "docker event log for the past hour": the engine's log is its events.
+    if intent == Intent::Logs && named.is_empty() && slots.focus == ContainerFocus::Events {
+        let mut arguments = json!({});
+        if let Some(since) = &slots.since {
+            arguments["since"] = json!(since);
+        }
+        calls.push((names::DOCKER_EVENTS, arguments));
+        return (calls, notes);
+    }
     if intent == Intent::Logs {
         if named.is_empty() {
             let mut note = "Which container's logs? Name one, e.g. \"logs of plex\".".to_owned();
@@ -216,8 +230,13 @@ pub fn plan_containers(
         }
         return (calls, notes);
     }
+    // "Any containers in a restart loop?" asks which ones restart, not why: the list in that
+    // state answers it; "why does crashloop keep restarting?" names one and gets the why.
+    let restarting_list = slots.focus == ContainerFocus::Crashes
+        && named.is_empty()
+        && slots.state == Some("restarting");
     match slots.focus {
-        ContainerFocus::Crashes | ContainerFocus::Events => {
+        ContainerFocus::Crashes | ContainerFocus::Events if !restarting_list => {
             let mut arguments = json!({});
             if let Some(since) = &slots.since {
                 arguments["since"] = json!(since);
@@ -257,12 +276,18 @@ pub fn plan_containers(
         ContainerFocus::Engine => calls.push((names::DOCKER_INFO, json!({}))),
         ContainerFocus::Images => calls.push((names::LIST_IMAGES, json!({}))),
         ContainerFocus::DiskUse => calls.push((names::DOCKER_DISK_USAGE, json!({}))),
-        ContainerFocus::List => {
-            let arguments = match slots.state {
+        ContainerFocus::List
+        | ContainerFocus::Details
+        | ContainerFocus::Crashes
+        | ContainerFocus::Events => {
+            let mut arguments = match slots.state {
                 Some(state) => json!({"state": state}),
                 None if slots.all => json!({"all": true}),
                 None => json!({}),
             };
+            if let Some(group) = &slots.group {
+                arguments["name"] = json!(group);
+            }
             calls.push((names::LIST_CONTAINERS, arguments));
         }
     }

@@ -23,6 +23,8 @@ pub enum ContainerFocus {
     Images,
     /// The disk Docker takes.
     DiskUse,
+    /// A container's settings (limits, policy): its details, or the list when none is named.
+    Details,
 }
 
 /// Everything a question or a command names besides its intents.
@@ -50,6 +52,8 @@ pub struct Slots {
     pub dataset: Option<String>,
     /// One host of the fleet: "how is the pi doing?", "status of nas:9100".
     pub host: Option<String>,
+    /// A part of several containers' names ("idle"): the list is narrowed to them.
+    pub group: Option<String>,
 }
 
 impl Slots {
@@ -57,53 +61,43 @@ impl Slots {
     pub fn from_words(words: &[String]) -> Self {
         let has = |set: &WordSet| words.iter().any(|w| set.contains(w));
         let any_of = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
-        let state = if any_of(&["unhealthy", "sick", "failing"]) {
+        let state = if has(&VOCABULARY.unhealthy_state) {
             Some("unhealthy")
-        } else if any_of(&["healthy"]) {
+        } else if has(&VOCABULARY.healthy_state) {
             Some("healthy")
-        } else if any_of(&["restarting", "looping"]) {
+        } else if has(&VOCABULARY.restarting_state) {
             Some("restarting")
         } else if any_of(&["paused"]) {
             Some("paused")
-        } else if any_of(&[
-            "stopped",
-            "exited",
-            "dead",
-            "down",
-            "arrêtés",
-            "arrêté",
-            "gestoppt",
-            "parados",
-            "parado",
-            "parati",
-            "gestopt",
-            "fermati",
-            "fermo",
-            "detenidos",
-        ]) || words.windows(2).any(|w| w[0] == "not" && w[1] == "running")
+        } else if has(&VOCABULARY.stopped_state)
+            || words.windows(2).any(|w| w[0] == "not" && w[1] == "running")
         {
             Some("stopped")
         } else {
             None
         };
-        let focus = if any_of(&["docker"]) && has(&VOCABULARY.docker_space) {
-            ContainerFocus::DiskUse
-        } else if has(&VOCABULARY.image) {
-            ContainerFocus::Images
-        } else if has(&VOCABULARY.event) {
-            ContainerFocus::Events
-        } else if has(&VOCABULARY.crash) {
-            ContainerFocus::Crashes
-        } else if has(&VOCABULARY.resource) || has(&VOCABULARY.consuming) {
-            ContainerFocus::Resources
-        } else if has(&VOCABULARY.engine) {
-            ContainerFocus::Engine
-        } else if wanted_window(words).is_some() && any_of(&["docker"]) {
-            // "what did docker do in the past hour?": what happened over a window.
-            ContainerFocus::Events
-        } else {
-            ContainerFocus::List
-        };
+        let focus =
+            if any_of(&["docker"]) && (has(&VOCABULARY.docker_space) || has(&VOCABULARY.disk)) {
+                ContainerFocus::DiskUse
+            } else if has(&VOCABULARY.image) {
+                ContainerFocus::Images
+            } else if has(&VOCABULARY.event) {
+                ContainerFocus::Events
+            } else if has(&VOCABULARY.crash) {
+                ContainerFocus::Crashes
+            } else if has(&VOCABULARY.detail) {
+                // "memhog's memory limit": a setting of the container, not what it uses now.
+                ContainerFocus::Details
+            } else if has(&VOCABULARY.resource) || has(&VOCABULARY.consuming) {
+                ContainerFocus::Resources
+            } else if has(&VOCABULARY.engine) {
+                ContainerFocus::Engine
+            } else if wanted_window(words).is_some() && any_of(&["docker"]) {
+                // "what did docker do in the past hour?": what happened over a window.
+                ContainerFocus::Events
+            } else {
+                ContainerFocus::List
+            };
         Self {
             containers: Vec::new(),
             lines: wanted_lines(words),
@@ -145,6 +139,7 @@ impl Slots {
                         || ip
                 })
                 .cloned(),
+            group: None,
         }
     }
 }
@@ -194,7 +189,28 @@ pub fn mentioned_containers(words: &[String], known: &[String]) -> Vec<String> {
     mentioned
 }
 
-/// A number of lines asked for: "last 20 lines", "tail 100".
+/// A word of the question that is one part of two or more containers' names, compose style
+/// ("idle" of idle-1 and idle-2, "media" of media-plex-1 and media-sonarr-1), and not a word of
+/// the vocabulary.
+pub fn shared_name_part(words: &[String], known: &[String]) -> Option<String> {
+    words.iter().find_map(|word| {
+        let shared = word.len() >= 3
+            && !known_word(word)
+            && !known.iter().any(|k| k.eq_ignore_ascii_case(word))
+            && known
+                .iter()
+                .filter(|k| {
+                    k.to_lowercase()
+                        .split(['-', '_', '.'])
+                        .any(|part| part == word)
+                })
+                .nth(1)
+                .is_some();
+        shared.then(|| word.clone())
+    })
+}
+
+/// A number of lines asked for: "last 20 lines", "tail 100", "tail -n 30".
 pub(super) fn wanted_lines(words: &[String]) -> Option<u32> {
     words
         .iter()
@@ -207,7 +223,7 @@ pub(super) fn wanted_lines(words: &[String]) -> Option<u32> {
                 .and_then(|j| words.get(j))
                 .map(String::as_str);
             (next.is_some_and(|w| VOCABULARY.line.contains(&w))
-                || before.is_some_and(|w| VOCABULARY.last.contains(&w) || w == "tail")
+                || before.is_some_and(|w| VOCABULARY.last.contains(&w) || w == "tail" || w == "n")
                     && !next.is_some_and(is_time_unit))
             .then(|| n.clamp(1, crate::tools::docker::logs::MAX_LOG_LINES))
         })
@@ -262,8 +278,11 @@ fn time_unit(word: &str) -> Option<&'static str> {
 /// A time window asked for: "since 1h", "in the last 30 minutes", "past hour", "this week".
 pub(super) fn wanted_window(words: &[String]) -> Option<String> {
     for (i, w) in words.iter().enumerate() {
-        if w == "since"
-            && let Some(next) = words.get(i + 1)
+        // "since 2h", "depuis 1h", "seit 30m": the word for "since" before a duration.
+        if matches!(
+            w.as_str(),
+            "since" | "depuis" | "seit" | "desde" | "sinds" | "dal"
+        ) && let Some(next) = words.get(i + 1)
             && crate::tools::docker::parse_since(next).is_ok()
         {
             return Some(next.clone());
@@ -282,9 +301,25 @@ pub(super) fn wanted_window(words: &[String]) -> Option<String> {
             }
             if before.is_some_and(|b| {
                 VOCABULARY.last.contains(&b.as_str())
+                    // "an hour", "une heure", "eine Stunde", "un'ora", "een uur": one.
                     || matches!(
                         b.as_str(),
-                        "an" | "a" | "this" | "the" | "der" | "la" | "het"
+                        "an" | "a"
+                            | "this"
+                            | "the"
+                            | "der"
+                            | "la"
+                            | "het"
+                            | "une"
+                            | "un"
+                            | "eine"
+                            | "einer"
+                            | "una"
+                            | "uno"
+                            | "um"
+                            | "uma"
+                            | "een"
+                            | "ora"
                     )
             }) {
                 return Some(format!("1{unit}"));
@@ -324,7 +359,14 @@ pub(super) fn wanted_filter(words: &[String]) -> Option<String> {
                 .then(|| after(&|w| matches!(w, "for" | "nach" | "por" | "per" | "naar")))
                 .flatten()
         })
-        .or_else(|| after(&|w| matches!(w, "containing" | "matching" | "mentioning")))
+        .or_else(|| {
+            after(&|w| {
+                matches!(
+                    w,
+                    "containing" | "matching" | "mentioning" | "mention" | "mentions" | "contain"
+                )
+            })
+        })
         .or_else(|| {
             after(&|w| VOCABULARY.search.contains(w))
                 .filter(|w| !matches!(w.as_str(), "the" | "in" | "for"))

@@ -260,7 +260,7 @@ fn container_questions_choose_their_tools() {
     let context = ContainerContext {
         known: strings(&["plex", "sonarr"]),
         mentioned: strings(&["plex"]),
-        unreachable: None,
+        ..ContainerContext::default()
     };
     let nobody = ContainerContext::default();
     let slots = |q: &str, c: &ContainerContext| Slots {
@@ -348,4 +348,82 @@ fn yes_no_questions_get_a_headline() {
         "No — `db` is exited (exit code 137, OOM-killed)."
     );
     assert_eq!(container_headline("status of db", &exited), None);
+}
+
+#[test]
+fn frames_of_several_words_ask_about_problems_in_every_language() {
+    for question in [
+        "what's wrong with the server?",
+        "is everything ok?",
+        "Quelque chose ne va pas ?",
+        "Stimmt etwas nicht?",
+        "¿Algo anda mal?",
+        "Qualcosa non va?",
+        "Tudo certo?",
+        "Klopt er iets niet?",
+    ] {
+        assert_eq!(detect_intents(question), [Intent::Alerts], "{question}");
+    }
+    // A problem word in a log search stays a text to find.
+    assert_eq!(
+        detect_intents("search plex logs for warning"),
+        [Intent::Logs]
+    );
+}
+
+#[test]
+fn words_typed_without_accents_name_their_subject() {
+    use Intent::*;
+    for (question, expected) in [
+        ("memoire libre ?", vec![Memory]),
+        ("trafic reseau", vec![Network]),
+        ("temperatura del procesador", vec![Temperature, Cpu]),
+        ("Wie gross ist die Festplatte", vec![Disk]),
+    ] {
+        let mut intents = detect_intents(question);
+        intents.sort_by_key(|i| format!("{i:?}"));
+        let mut expected = expected;
+        expected.sort_by_key(|i| format!("{i:?}"));
+        assert_eq!(intents, expected, "{question}");
+    }
+}
+
+#[test]
+fn a_word_several_names_share_is_a_group() {
+    let known = strings(&["idle-1", "idle-2", "plex", "media-plex-1"]);
+    assert_eq!(
+        shared_name_part(&words("list the idle ones"), &known).as_deref(),
+        Some("idle")
+    );
+    // One container's name part is a name, not a group; vocabulary words are never groups.
+    assert_eq!(shared_name_part(&words("logs of plex"), &known), None);
+    assert_eq!(shared_name_part(&words("list containers"), &known), None);
+}
+
+#[test]
+fn restart_loops_are_listed_and_the_engine_log_is_its_events() {
+    let nobody = ContainerContext::default();
+    let slots = |q: &str| Slots::from_words(&words(q));
+    assert_eq!(
+        plan_containers(
+            Intent::Containers,
+            &slots("any containers stuck in a restart loop?"),
+            &nobody
+        )
+        .0,
+        [(names::LIST_CONTAINERS, json!({"state": "restarting"}))]
+    );
+    assert_eq!(
+        plan_containers(
+            Intent::Logs,
+            &slots("docker event log of the last 2 hours"),
+            &nobody
+        )
+        .0,
+        [(names::DOCKER_EVENTS, json!({"since": "2h"}))]
+    );
+    assert_eq!(
+        plan_containers(Intent::Containers, &slots("memhog's memory limit"), &nobody).0,
+        [(names::LIST_CONTAINERS, json!({}))]
+    );
 }

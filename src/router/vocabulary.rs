@@ -83,6 +83,13 @@ word_sets!(
     digest,
     daily,
     report,
+    alert_phrases,
+    log_phrases,
+    detail,
+    unhealthy_state,
+    healthy_state,
+    restarting_state,
+    stopped_state,
 );
 
 impl Vocabulary {
@@ -126,11 +133,48 @@ impl Vocabulary {
                 let Some(set) = vocabulary.set_mut(&key) else {
                     panic!("router vocabulary {language}.toml: unknown word set `{key}`");
                 };
+                // People type without accents ("reseau", "memoire", "groesste"): each word also
+                // stands in its folded spelling, so one entry covers both.
+                let folded: Vec<String> = words
+                    .iter()
+                    .map(|w| fold_accents(w))
+                    .filter(|f| !words.contains(f))
+                    .collect();
                 set.extend(words);
+                set.extend(folded);
             }
         }
         vocabulary
     }
+}
+
+/// A word without its diacritics, and with "ß" as "ss": how it is typed on a keyboard without
+/// the language's layout.
+fn fold_accents(word: &str) -> String {
+    let mut folded = String::with_capacity(word.len());
+    for c in word.chars() {
+        match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => folded.push('a'),
+            'ç' => folded.push('c'),
+            'è' | 'é' | 'ê' | 'ë' => folded.push('e'),
+            'ì' | 'í' | 'î' | 'ï' => folded.push('i'),
+            'ñ' => folded.push('n'),
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' => folded.push('o'),
+            'ù' | 'ú' | 'û' | 'ü' => folded.push('u'),
+            'ß' => folded.push_str("ss"),
+            other => folded.push(other),
+        }
+    }
+    folded
+}
+
+/// The runs of two to four consecutive words of a question, where a frame that no single word
+/// says is looked up ("ne va pas", "klopt iets niet", "what's wrong"): one set lookup per run,
+/// so the cost grows with the question, not with the phrase lists.
+pub(super) fn word_runs(words: &[String]) -> Vec<String> {
+    (2..=4)
+        .flat_map(|n| words.windows(n).map(|run| run.join(" ")))
+        .collect()
 }
 
 pub(super) static VOCABULARY: LazyLock<Vocabulary> = LazyLock::new(Vocabulary::load);
@@ -203,6 +247,8 @@ pub(super) fn respelt(word: &str) -> Option<&'static str> {
 
 /// Words of a question: lowercase, punctuation trimmed.
 pub(crate) fn words(question: &str) -> Vec<String> {
+    // A typographic apostrophe ("what’s", "qu’a") is the same word as a straight one.
+    let question = question.replace(['\u{2019}', '\u{2018}'], "'");
     question
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '?' | '!' | '"' | '(' | ')'))
         .map(|w| {
@@ -243,7 +289,11 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
     if greeting || has(&VOCABULARY.help) || question.to_lowercase().contains("what can you") {
         intents.push(Intent::Help);
     }
-    if has(&VOCABULARY.alerts) {
+    // "Quelque chose ne va pas ?", "Klopt er iets niet?": a frame of several words asks about
+    // problems as plainly as "alerts" does.
+    let runs = word_runs(&self::words(question));
+    let has_phrase = |set: &WordSet| runs.iter().any(|run| set.contains(run));
+    if has(&VOCABULARY.alerts) || has_phrase(&VOCABULARY.alert_phrases) {
         // "Any TrueNAS alerts?" asks for TrueNAS's own list.
         intents.push(if has(&VOCABULARY.truenas) {
             Intent::TrueNasAlerts
@@ -315,10 +365,10 @@ pub fn detect_intents(question: &str) -> Vec<Intent> {
         intents.push(Intent::Snapshots);
     }
     // "How much space does docker use?" is about Docker's disk, not the host's filesystems.
-    if any_of(&["docker"]) && has(&VOCABULARY.docker_space) {
+    if any_of(&["docker"]) && (has(&VOCABULARY.docker_space) || has(&VOCABULARY.disk)) {
         intents.retain(|i| *i != Intent::Disk);
     }
-    if has(&VOCABULARY.logs) {
+    if has(&VOCABULARY.logs) || has_phrase(&VOCABULARY.log_phrases) {
         // "search chatty's log for 'warning'": the warning is a text to find, not an alert.
         intents.retain(|i| *i != Intent::Alerts);
         intents.push(Intent::Logs);
@@ -403,6 +453,11 @@ pub(super) fn known_word(word: &str) -> bool {
             &v.smart,
             &v.fleet,
             &v.stopwords,
+            &v.detail,
+            &v.unhealthy_state,
+            &v.healthy_state,
+            &v.restarting_state,
+            &v.stopped_state,
         ]
         .iter()
         .any(|set| set.contains(word))
