@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod conversation;
+pub mod history;
 pub mod llm;
 pub mod orchestrator;
 pub mod policy;
