@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod app;
 pub mod audit;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod conversation;
