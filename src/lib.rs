@@ -4,10 +4,12 @@
 pub mod alerts;
 pub mod app;
 pub mod audit;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod conversation;
 pub mod digest;
+pub mod history;
 pub mod llm;
 pub mod orchestrator;
 pub mod policy;

@@ -19,6 +19,7 @@ use sysinfo::{
 use tokio::sync::watch;
 
 use crate::config::SystemConfig;
+use crate::history::History;
 
 /// How many processes are kept per ordering; `top_processes` allows at most this many.
 pub const MAX_PROCESSES: usize = 25;
@@ -183,6 +184,16 @@ impl Sampler {
     /// Starts sampling on a thread of its own. The first snapshot is ready after one CPU
     /// interval (about 250 ms); [`Sampler::snapshot`] waits for it once.
     pub fn start(config: &SystemConfig) -> Self {
+        Self::spawn(config, None)
+    }
+
+    /// Starts sampling as [`Sampler::start`] does, and records every snapshot in `history` too,
+    /// for the charts.
+    pub fn start_with_history(config: &SystemConfig, history: Arc<History>) -> Self {
+        Self::spawn(config, Some(history))
+    }
+
+    fn spawn(config: &SystemConfig, history: Option<Arc<History>>) -> Self {
         let (publish, snapshots) = watch::channel(None);
         let (stop, stopped) = mpsc::channel::<()>();
         let fast = Duration::from_millis(config.sample_interval_ms);
@@ -190,7 +201,10 @@ impl Sampler {
         let extra_paths = config.extra_disk_paths.clone();
         let spawned = thread::Builder::new()
             .name("system-sampler".into())
-            .spawn(move || sample_forever(&publish, &stopped, fast, slow, &extra_paths));
+            .spawn(move || {
+                let history = history.as_deref();
+                sample_forever(&publish, &stopped, fast, slow, &extra_paths, history);
+            });
         if let Err(err) = spawned {
             tracing::error!("cannot start the system sampler: {err}");
         }
@@ -237,6 +251,7 @@ fn sample_forever(
     fast: Duration,
     slow: Duration,
     extra_paths: &[PathBuf],
+    history: Option<&History>,
 ) {
     let Some(mut probes) = Probes::new() else {
         tracing::error!("system information is not available on this platform");
@@ -255,6 +270,10 @@ fn sample_forever(
             last_slow = Some(Instant::now());
         }
         let snapshot = probes.snapshot(disks.clone(), processes.clone());
+        // Recorded before it is published, so whoever has seen a snapshot finds it charted.
+        if let Some(history) = history {
+            history.record_host(&snapshot);
+        }
         if publish.send(Some(Arc::new(snapshot))).is_err() {
             return;
         }
@@ -473,6 +492,7 @@ fn is_pseudo(filesystem: &str, mount_point: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::DurationRound;
 
     #[test]
     fn pseudo_filesystems_are_skipped() {
@@ -504,6 +524,32 @@ mod tests {
                 .iter()
                 .all(|d| d.used_bytes <= d.total_bytes && !d.filesystem.eq("tmpfs"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_sampler_with_history_records_what_it_publishes() {
+        let history = Arc::new(History::new());
+        let sampler = Sampler::start_with_history(&SystemConfig::default(), Arc::clone(&history));
+        let snapshot = sampler.snapshot().await.expect("sampler runs");
+        let span = Duration::from_secs(300);
+        let cpu = history.series(&crate::history::Metric::Cpu, span).unwrap();
+        assert_eq!(
+            cpu.to,
+            snapshot
+                .taken_at
+                .duration_trunc(chrono::TimeDelta::minutes(1))
+                .unwrap()
+        );
+        assert!(
+            cpu.lines[0]
+                .points
+                .iter()
+                .all(|p| (0.0..=100.0).contains(&p.value))
+        );
+        let memory = history
+            .series(&crate::history::Metric::Memory, span)
+            .unwrap();
+        assert!(memory.lines[0].points[0].value > 0.0);
     }
 
     #[tokio::test]
