@@ -37,6 +37,8 @@ pub enum BuildError {
 pub struct App {
     pub orchestrator: Arc<Orchestrator>,
     pub sampler: Sampler,
+    /// The sampler's 24-hour history, for charts and the digest's trends.
+    pub history: Arc<crate::history::History>,
     /// The alert rules' one evaluator: the `active_alerts` tool and the watcher both read it.
     pub alerts: Arc<AlertEvaluator>,
 }
@@ -56,7 +58,8 @@ impl App {
     ) -> Result<Self, BuildError> {
         install_crypto_provider();
         crate::orchestrator::warm_up();
-        let sampler = Sampler::start(&config.system);
+        let history = Arc::new(crate::history::History::new());
+        let sampler = Sampler::start_with_history(&config.system, Arc::clone(&history));
         let (registry, alerts) = registry_with_alerts(config, &sampler);
         let tools = Arc::new(registry);
         let audit: Arc<dyn AuditSink> = Arc::new(Auditor::new(audit));
@@ -74,6 +77,7 @@ impl App {
                 audit,
             )
             .with_message_limit(Platform::Http, config.http.max_message_chars)
+            .with_history(Arc::clone(&history))
             .with_digest_zone(
                 config
                     .digest
@@ -85,6 +89,7 @@ impl App {
         Ok(Self {
             orchestrator,
             sampler,
+            history,
             alerts,
         })
     }

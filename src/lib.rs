@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod conversation;
 pub mod digest;
+pub mod graph;
 pub mod history;
 pub mod llm;
 pub mod orchestrator;

@@ -66,6 +66,8 @@ pub struct Orchestrator {
     inbox: OnceLock<Arc<AlertInbox>>,
     /// The daily digest's time zone, for the times it shows.
     digest_zone: crate::digest::Zone,
+    /// What the sampler recorded, for charts and trends; `None` in tests that have none.
+    history: Option<Arc<crate::history::History>>,
 }
 
 impl std::fmt::Debug for Orchestrator {
@@ -87,6 +89,7 @@ struct Answered {
     tool_calls: Vec<ToolCall>,
     llm: Option<LlmUsage>,
     model_answer: Option<String>,
+    attachments: Vec<homelab_port::Attachment>,
 }
 
 impl Orchestrator {
@@ -104,6 +107,7 @@ impl Orchestrator {
             message_limits: Vec::new(),
             inbox: OnceLock::new(),
             digest_zone: crate::digest::Zone::default(),
+            history: None,
         }
     }
 
@@ -123,6 +127,12 @@ impl Orchestrator {
             .map_or(MAX_MESSAGE_CHARS, |(_, max)| *max)
     }
 
+    /// Charts and the digest's trends read this history.
+    pub fn with_history(mut self, history: Arc<crate::history::History>) -> Self {
+        self.history = Some(history);
+        self
+    }
+
     /// Shows the digest's times in this zone.
     pub fn with_digest_zone(mut self, zone: crate::digest::Zone) -> Self {
         self.digest_zone = zone;
@@ -136,7 +146,7 @@ impl Orchestrator {
         let now = chrono::Utc::now();
         let sources = crate::digest::DigestSources {
             audit_log: audit_log.is_file().then_some(audit_log),
-            disk_trends: None,
+            disk_trends: self.history.as_deref().and_then(crate::graph::disk_trends),
         };
         crate::digest::compose(&self.tools, &sources, now, self.digest_zone.offset_at(now)).await
     }
@@ -194,12 +204,21 @@ impl Orchestrator {
             tool_calls: answer.tool_calls,
             llm: answer.llm,
             model_answer: answer.model_answer,
+            attachments: Vec::new(),
         })
     }
 
     /// Direct commands: the adapter already knows what is wanted, so no LLM is involved; they go
     /// through the same plan as questions.
     async fn run_command(&self, command: &Command) -> Answered {
+        if let Command::Graph { metric, span } = command {
+            let graph = crate::graph::graph(self.history.as_deref(), metric, span.as_deref());
+            return Answered {
+                text: graph.text,
+                attachments: graph.image.into_iter().collect(),
+                ..Answered::default()
+            };
+        }
         if *command == Command::Digest {
             let digest = self.digest().await;
             return Answered {
@@ -360,6 +379,7 @@ impl ChatHandler for Orchestrator {
             refusal_category: answered.refusal_category,
             tool_calls: answered.tool_calls,
             llm_calls,
+            attachments: answered.attachments,
         })
     }
 

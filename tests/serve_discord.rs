@@ -83,6 +83,8 @@ async fn serve_registers_answers_ask_and_denies_a_stranger_ephemerally() {
             "disk",
             "pools",
             "alerts",
+            "digest",
+            "graph",
             "help"
         ]
     );
@@ -491,6 +493,84 @@ async fn serve_posts_webhook_alerts_and_edits_them_when_they_resolve() {
         "the audit log is redacted too"
     );
 
+    let status = serve.terminate(PATIENCE).await;
+    assert!(status.success(), "{status}; log:\n{}", serve.log());
+}
+
+/// `/graph cpu 1h` through the binary: the deferred answer is edited into a short text with the
+/// chart as a PNG attachment (a multipart upload the fake Discord accepts), 800×400 and not
+/// blank; an unknown metric is answered in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graph_posts_a_png_attachment() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut serve = Serve::start(
+        dir.path(),
+        &[
+            ("DISCORD_TOKEN", fake::TOKEN.to_owned()),
+            ("HOMELAB_DISCORD__API_BASE", fake.base_url()),
+            (
+                "HOMELAB_DISCORD__ALLOWED_USERS",
+                format!("[{}]", fake::ALLOWED_USER),
+            ),
+            ("HOMELAB_DOCKER__ENABLED", "false".to_owned()),
+        ],
+    );
+    serve
+        .wait_until("the gateway session", STARTUP, || fake.connected())
+        .await;
+    // The sampler's first snapshot is the history's first point.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let asked = fake.slash(
+        &Who::in_guild(fake::ALLOWED_USER),
+        "graph",
+        json!([
+            {"name": "metric", "type": 3, "value": "cpu"},
+            {"name": "span", "type": 3, "value": "1h"}
+        ]),
+    );
+    let calls = wait_for_calls(&fake, &asked, 2).await;
+    let edit = &calls[1];
+    assert_eq!(edit.method, "PATCH");
+    assert_eq!(edit.status, 200, "{edit:#?}");
+    assert!(
+        edit.body["content"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("**CPU — last 1h**"),
+        "{edit:#?}"
+    );
+    assert_eq!(edit.files.len(), 1, "{edit:#?}");
+    let (name, png) = &edit.files[0];
+    assert_eq!(name, "cpu-1h.png");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png.clone()));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!((frame.width, frame.height), (800, 400));
+    let first = &pixels[..3];
+    assert!(
+        pixels.chunks(3).any(|p| p != first),
+        "the chart is not one colour"
+    );
+
+    let unknown = fake.slash(
+        &Who::in_guild(fake::ALLOWED_USER),
+        "graph",
+        json!([{"name": "metric", "type": 3, "value": "weather"}]),
+    );
+    let calls = wait_for_calls(&fake, &unknown, 2).await;
+    assert!(calls[1].files.is_empty());
+    assert!(
+        calls[1].body["content"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("I can't draw that: unknown chart"),
+        "{:#?}",
+        calls[1]
+    );
+    let audit = serve.wait_for_audit(2, PATIENCE).await;
+    assert_eq!(audit[0]["user_message"], "/graph cpu 1h");
     let status = serve.terminate(PATIENCE).await;
     assert!(status.success(), "{status}; log:\n{}", serve.log());
 }

@@ -36,6 +36,7 @@ pub(crate) fn all() -> Vec<poise::Command<Data, CommandError>> {
         pools(),
         alerts(),
         digest(),
+        graph(),
         help(),
     ]
 }
@@ -122,6 +123,24 @@ async fn alerts(ctx: Context<'_>) -> Result<(), CommandError> {
 #[poise::command(slash_command)]
 async fn digest(ctx: Context<'_>) -> Result<(), CommandError> {
     answer(ctx, Request::Command(Command::Digest)).await
+}
+
+/// A chart of a metric over the last hours
+#[poise::command(slash_command)]
+async fn graph(
+    ctx: Context<'_>,
+    #[description = "cpu, memory, load, network, disk, containers, or container NAME"]
+    #[max_length = 100]
+    metric: String,
+    #[description = "How far back: 30m, 1h, 6h (default) or 24h"]
+    #[max_length = 20]
+    span: Option<String>,
+) -> Result<(), CommandError> {
+    let command = Command::Graph {
+        metric: metric.trim().to_owned(),
+        span: span.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+    };
+    answer(ctx, Request::Command(command)).await
 }
 
 /// What the assistant can answer
@@ -219,9 +238,32 @@ async fn answer(ctx: Context<'_>, request: Request) -> Result<(), CommandError> 
     }
     app.has_sent_initial_response.store(true, Ordering::SeqCst);
 
-    let text = shared.answer(inbound).await;
-    deliver(http, interaction, &text).await;
+    let (text, files) = shared.answer_with_files(inbound).await;
+    if files.is_empty() {
+        deliver(http, interaction, &text).await;
+    } else {
+        deliver_files(http, interaction, &text, files).await;
+    }
     Ok(())
+}
+
+/// Replaces the deferred response with a short text and its files (a chart), uploaded as
+/// attachments of the same message.
+async fn deliver_files(
+    http: &Http,
+    interaction: &CommandInteraction,
+    text: &str,
+    files: Vec<homelab_port::Attachment>,
+) {
+    let mut edit = EditInteractionResponse::new()
+        .content(homelab_kit::truncate_chars(text, split::MESSAGE_LIMIT))
+        .allowed_mentions(no_pings());
+    for file in files {
+        edit = edit.new_attachment(CreateAttachment::bytes(file.bytes, file.filename));
+    }
+    if let Err(error) = interaction.edit_response(http, edit).await {
+        tracing::warn!(%error, "could not attach a file to a Discord answer");
+    }
 }
 
 /// An initial response only the asker sees.
@@ -293,6 +335,7 @@ mod tests {
                 "pools",
                 "alerts",
                 "digest",
+                "graph",
                 "help"
             ]
         );

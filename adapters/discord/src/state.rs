@@ -140,9 +140,17 @@ impl Shared {
 
     /// The text to show for `inbound`: the core's answer, or its error's safe text.
     pub(crate) async fn answer(&self, inbound: Inbound) -> String {
+        self.answer_with_files(inbound).await.0
+    }
+
+    /// The answer's text and the files that go with it (a chart's PNG).
+    pub(crate) async fn answer_with_files(
+        &self,
+        inbound: Inbound,
+    ) -> (String, Vec<homelab_port::Attachment>) {
         match self.core.answer(inbound).await {
-            Ok(reply) => reply.text,
-            Err(error) => error.to_string(),
+            Ok(reply) => (reply.text, reply.attachments),
+            Err(error) => (error.to_string(), Vec::new()),
         }
     }
 

@@ -50,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .merge(page)
         .merge(hooks)
         .route("/chat", post(chat))
+        .route("/graph/{metric}", get(graph))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .fallback(not_found)
@@ -212,43 +213,12 @@ async fn chat(State(state): State<AppState>, request: Request) -> Response {
 /// Every path through here ends in exactly one core `answer` or `reject` call, so every request
 /// that reaches `/chat` leaves exactly one audit entry.
 async fn answer(state: &AppState, request: Request) -> Result<Json<serde_json::Value>, ApiError> {
-    let ip = client_ip(&request);
-    let caller = state.caller(request.headers());
-    let origin = Origin {
-        platform: Platform::Http,
-        user_id: caller.user_id().to_owned(),
-        channel_id: Some(ip.to_string()),
-        display_name: None,
-    };
-    let unread = |origin: Origin| Inbound::question(origin, "");
-
-    // Checked before answering 401, so that guessing keys costs the client IP its allowance too.
-    // The body is not read for callers turned away here: their audit entry has no text.
-    if let Err(retry_after_secs) = state.check_rate(&caller, ip) {
-        let rejection = Rejection::RateLimited { retry_after_secs };
-        let error = ApiError::rate_limited(retry_after_secs);
-        return Err(turn_away(state, unread(origin), rejection, error).await);
-    }
-    if matches!(caller, Caller::MissingKey | Caller::WrongKey) {
-        let detail = if caller == Caller::MissingKey {
-            "Missing API key: send it in the X-API-Key header."
-        } else {
-            "Invalid API key."
-        };
-        let error = ApiError::new(StatusCode::UNAUTHORIZED, Outcome::Unauthorized, detail);
-        return Err(turn_away(state, unread(origin), Rejection::Unauthorized, error).await);
-    }
-    if let Err(reason) = check_browser_borne(state, &caller, request.headers()) {
-        let error = ApiError::new(StatusCode::FORBIDDEN, Outcome::Forbidden, reason.clone());
-        let rejection = Rejection::Forbidden { reason };
-        return Err(turn_away(state, unread(origin), rejection, error).await);
-    }
-
+    let origin = admit(state, client_ip(&request), request.headers()).await?;
     let ChatBody(body) = match ChatBody::from_request(request, state).await {
         Ok(body) => body,
         Err(error) => {
             let rejection = error.rejection();
-            return Err(turn_away(state, unread(origin), rejection, error).await);
+            return Err(turn_away(state, Inbound::question(origin, ""), rejection, error).await);
         }
     };
     let inbound = match body.command.as_deref() {
@@ -283,6 +253,106 @@ async fn answer(state: &AppState, request: Request) -> Result<Json<serde_json::V
             tracing::error!(error = %err, "could not serialise a reply");
             ApiError::from_chat_error(&ChatError::Internal(String::new()))
         })
+}
+
+/// `GET /graph/{metric}?span=6h`: a chart as a PNG, behind the same keys, limits and browser
+/// checks as `/chat`, and audited like any request. A chart that cannot be drawn (no data yet,
+/// an unknown metric) is a 404 with the reason.
+async fn graph(State(state): State<AppState>, request: Request) -> Response {
+    let started = Instant::now();
+    let result = chart(&state, request).await;
+    let outcome = match &result {
+        Ok(_) => Outcome::Answered,
+        Err(error) => error.outcome,
+    };
+    metrics::counter!(REQUESTS_TOTAL, "outcome" => outcome.as_str()).increment(1);
+    metrics::histogram!(REQUEST_DURATION).record(started.elapsed().as_secs_f64());
+    match result {
+        Ok(png) => (
+            [
+                (header::CONTENT_TYPE, "image/png"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            png,
+        )
+            .into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn chart(state: &AppState, request: Request) -> Result<Vec<u8>, ApiError> {
+    let metric = request
+        .uri()
+        .path()
+        .strip_prefix("/graph/")
+        .unwrap_or_default()
+        .replace("%20", " ");
+    let span = request.uri().query().and_then(|query| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("span="))
+            .map(str::to_owned)
+    });
+    let origin = admit(state, client_ip(&request), request.headers()).await?;
+    let command = Command::Graph {
+        metric: truncate_chars(&metric, 100).to_owned(),
+        span: span.map(|s| truncate_chars(&s, 20).to_owned()),
+    };
+    let reply = state
+        .core
+        .answer(Inbound::command(origin, command))
+        .await
+        .map_err(|error| ApiError::from_chat_error(&error))?;
+    match reply.attachments.into_iter().next() {
+        Some(file) => Ok(file.bytes),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            Outcome::Answered,
+            reply.text,
+        )),
+    }
+}
+
+/// The checks every request passes before the core sees it — the rate limit, the API key, and
+/// where a browser-borne request comes from — each turning the request away with its own audit
+/// entry. The caller's origin when it passes.
+async fn admit(
+    state: &AppState,
+    ip: IpAddr,
+    headers: &axum::http::HeaderMap,
+) -> Result<Origin, ApiError> {
+    let caller = state.caller(headers);
+    let origin = Origin {
+        platform: Platform::Http,
+        user_id: caller.user_id().to_owned(),
+        channel_id: Some(ip.to_string()),
+        display_name: None,
+    };
+    let unread = |origin: Origin| Inbound::question(origin, "");
+
+    // Checked before answering 401, so that guessing keys costs the client IP its allowance too.
+    // The body is not read for callers turned away here: their audit entry has no text.
+    if let Err(retry_after_secs) = state.check_rate(&caller, ip) {
+        let rejection = Rejection::RateLimited { retry_after_secs };
+        let error = ApiError::rate_limited(retry_after_secs);
+        return Err(turn_away(state, unread(origin), rejection, error).await);
+    }
+    if matches!(caller, Caller::MissingKey | Caller::WrongKey) {
+        let detail = if caller == Caller::MissingKey {
+            "Missing API key: send it in the X-API-Key header."
+        } else {
+            "Invalid API key."
+        };
+        let error = ApiError::new(StatusCode::UNAUTHORIZED, Outcome::Unauthorized, detail);
+        return Err(turn_away(state, unread(origin), Rejection::Unauthorized, error).await);
+    }
+    if let Err(reason) = check_browser_borne(state, &caller, headers) {
+        let error = ApiError::new(StatusCode::FORBIDDEN, Outcome::Forbidden, reason.clone());
+        let rejection = Rejection::Forbidden { reason };
+        return Err(turn_away(state, unread(origin), rejection, error).await);
+    }
+
+    Ok(origin)
 }
 
 /// Turns away what a web page in someone's browser could send: on a server without keys, a

@@ -190,6 +190,7 @@ mod tests {
                     refusal_category: None,
                     tool_calls: Vec::new(),
                     llm_calls: 0,
+                    attachments: Vec::new(),
                 }),
                 Behaviour::Fail => Err(ChatError::Unavailable("llm down at 10.0.0.9".into())),
                 Behaviour::Panic => panic!("boom"),

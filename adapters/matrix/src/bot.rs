@@ -15,6 +15,7 @@ use homelab_kit::{
     refuse_problems, split_markdown,
 };
 use homelab_port::{ChatHandler, Command, Inbound, Notice, Origin, Platform, Rejection};
+use matrix_sdk::attachment::{AttachmentConfig, AttachmentInfo, BaseImageInfo};
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::event_handler::Ctx;
 use matrix_sdk::ruma::api::error::ErrorKind;
@@ -24,7 +25,7 @@ use matrix_sdk::ruma::events::room::message::{
     ReplacementMetadata, RoomMessageEventContent,
 };
 use matrix_sdk::ruma::{
-    MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId, OwnedUserId, RoomOrAliasId,
+    MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId, OwnedUserId, RoomOrAliasId, UInt,
 };
 use matrix_sdk::{Client, LoopCtrl, Room, RoomMemberships, RoomState};
 use tokio::sync::mpsc;
@@ -423,15 +424,18 @@ impl Bot {
             })
         };
         // Display is the part of a ChatError that is safe to show.
-        let text = match self.core.answer(inbound).await {
-            Ok(reply) => reply.text,
-            Err(err) => err.to_string(),
+        let (text, files) = match self.core.answer(inbound).await {
+            Ok(reply) => (reply.text, reply.attachments),
+            Err(err) => (err.to_string(), Vec::new()),
         };
         typing.abort();
         if let Err(err) = room.typing_notice(false).await {
             debug!(error = %err, "clearing the typing notice failed");
         }
         send_reply(&room, &ev, &text).await;
+        for file in files {
+            send_image(&room, file).await;
+        }
     }
 }
 
@@ -461,6 +465,28 @@ async fn send_reply(room: &Room, ev: &OriginalSyncRoomMessageEvent, markdown: &s
             warn!(room = %room.room_id(), error = %err, "cannot send matrix reply");
             return;
         }
+    }
+}
+
+/// Uploads a file that goes with an answer (a chart) and posts it as `m.image` with its size, so
+/// clients lay it out before it loads. matrix-sdk encrypts it in an encrypted room.
+async fn send_image(room: &Room, file: homelab_port::Attachment) {
+    let Ok(content_type) = file.content_type.parse::<mime::Mime>() else {
+        warn!(content_type = %file.content_type, "not a content type; file not sent");
+        return;
+    };
+    let info = AttachmentInfo::Image(BaseImageInfo {
+        width: Some(UInt::from(file.width)),
+        height: Some(UInt::from(file.height)),
+        size: UInt::try_from(file.bytes.len()).ok(),
+        ..BaseImageInfo::default()
+    });
+    let config = AttachmentConfig::new().info(info);
+    if let Err(err) = room
+        .send_attachment(file.filename, &content_type, file.bytes, config)
+        .await
+    {
+        warn!(room = %room.room_id(), error = %err, "cannot send a chart");
     }
 }
 

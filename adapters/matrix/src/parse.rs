@@ -184,6 +184,25 @@ pub(crate) fn parse_command(text: &str, prefix: &str) -> Option<Request> {
             }),
             _ => return usage("container NAME"),
         },
+        "graph" => {
+            // "!graph container plex 24h": the last word is the span when it reads as one.
+            let (span, metric) = match args.split_last() {
+                Some((last, rest))
+                    if !rest.is_empty()
+                        && last.starts_with(|c: char| c.is_ascii_digit())
+                        && last.ends_with(['m', 'h', 'd']) =>
+                {
+                    (Some((*last).to_owned()), rest.join(" "))
+                }
+                _ => (None, args.join(" ")),
+            };
+            if metric.is_empty() {
+                return usage(
+                    "graph METRIC [SPAN]  (cpu, memory, load, network, disk, containers, container NAME; span 30m to 24h)",
+                );
+            }
+            Request::Command(Command::Graph { metric, span })
+        }
         "logs" => match args.as_slice() {
             [name] => Request::Command(Command::Logs {
                 name: (*name).to_owned(),
@@ -224,6 +243,35 @@ mod tests {
 
     fn cmd(command: Command) -> Option<Request> {
         Some(Request::Command(command))
+    }
+
+    #[test]
+    fn graph_takes_a_metric_and_an_optional_span() {
+        assert_eq!(
+            parse_command("!graph memory 24h", "!"),
+            cmd(Command::Graph {
+                metric: "memory".into(),
+                span: Some("24h".into())
+            })
+        );
+        assert_eq!(
+            parse_command("!graph container plex", "!"),
+            cmd(Command::Graph {
+                metric: "container plex".into(),
+                span: None
+            })
+        );
+        assert_eq!(
+            parse_command("!graph 6h", "!"),
+            cmd(Command::Graph {
+                metric: "6h".into(),
+                span: None
+            })
+        );
+        assert!(matches!(
+            parse_command("!graph", "!"),
+            Some(Request::Usage(_))
+        ));
     }
 
     #[test]

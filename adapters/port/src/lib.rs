@@ -107,6 +107,12 @@ pub enum Command {
     Pools,
     /// The daily digest, now: the last 24 hours in one message.
     Digest,
+    /// A chart of a metric (`cpu`, `memory`, `load`, `network`, `disk`, `containers`,
+    /// `container plex`) over a span (`1h`, `6h` by default, at most `24h`).
+    Graph {
+        metric: String,
+        span: Option<String>,
+    },
     /// What the assistant can answer.
     Help,
 }
@@ -133,6 +139,10 @@ impl Command {
             Command::Alerts => "/alerts".to_owned(),
             Command::Pools => "/pools".to_owned(),
             Command::Digest => "/digest".to_owned(),
+            Command::Graph { metric, span } => match span {
+                Some(span) => format!("/graph {metric} {span}"),
+                None => format!("/graph {metric}"),
+            },
             Command::Help => "/help".to_owned(),
         }
     }
@@ -211,6 +221,22 @@ pub struct Reply {
     /// answers.
     #[serde(default)]
     pub llm_calls: u32,
+    /// Files that go with the text (a chart's PNG); adapters attach or upload them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file that goes with a reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// `cpu-6h.png`: a plain name, no path.
+    pub filename: String,
+    /// `image/png`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    /// Pixels, for clients that lay an image out before it loads (Matrix `m.image`).
+    pub width: u32,
+    pub height: u32,
 }
 
 impl Reply {
@@ -507,6 +533,7 @@ mod tests {
             refused: false,
             refusal_category: None,
             llm_calls: 0,
+            attachments: Vec::new(),
             tool_calls: vec![ToolCall {
                 name: "cpu_usage".into(),
                 arguments: serde_json::json!({}),

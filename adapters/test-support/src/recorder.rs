@@ -149,6 +149,7 @@ impl ChatHandler for Recorder {
             refusal_category: None,
             tool_calls,
             llm_calls: 0,
+            attachments: Vec::new(),
         })
     }
 
