@@ -358,6 +358,19 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
                 until_stopped(),
             )))
         });
+    let _container_history = app
+        .orchestrator
+        .tools()
+        .contains(crate::tools::names::CONTAINER_STATS)
+        .then(|| {
+            let orchestrator = Arc::clone(&app.orchestrator);
+            let history = Arc::clone(&app.history);
+            homelab_kit::every(CONTAINER_SAMPLE_EVERY, move || {
+                let orchestrator = Arc::clone(&orchestrator);
+                let history = Arc::clone(&history);
+                tokio::spawn(async move { record_containers(&orchestrator, &history).await });
+            })
+        });
     // Alert notifications: a no-op unless `alerts.notify` is on.
     let _alert_watcher = crate::alerts::watcher::start(
         config,
@@ -395,6 +408,37 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         Some(err) => Err(err),
         None => Ok(()),
     }
+}
+
+/// How often the containers' CPU and memory go into the history: its resolution.
+const CONTAINER_SAMPLE_EVERY: Duration = Duration::from_secs(60);
+
+/// One round of the containers' CPU and memory into the history, read through the same
+/// `container_stats` tool (and its cache) that answers questions.
+async fn record_containers(
+    orchestrator: &crate::orchestrator::Orchestrator,
+    history: &crate::history::History,
+) {
+    let outcome = orchestrator
+        .tools()
+        .call(crate::tools::names::CONTAINER_STATS, serde_json::json!({}))
+        .await;
+    let Ok(output) = outcome.result else {
+        return;
+    };
+    let samples: Vec<crate::history::ContainerSample> = output.data["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|row| {
+            Some(crate::history::ContainerSample {
+                name: row["name"].as_str()?.to_owned(),
+                cpu_percent: row["cpu_percent"].as_f64().unwrap_or(0.0),
+                memory_bytes: row["memory_bytes"].as_u64().unwrap_or(0),
+            })
+        })
+        .collect();
+    history.record_containers(chrono::Utc::now(), &samples);
 }
 
 /// Sends the daily digest to the notify chats every day at `time` in `zone`, until `shutdown`.

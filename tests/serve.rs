@@ -531,3 +531,56 @@ async fn a_follow_up_to_a_refused_request_is_refused_over_http() {
     let refused = audit.iter().filter(|e| e["outcome"] == "refused").count();
     assert_eq!(refused, 4, "{audit:#?}");
 }
+
+/// `GET /graph/{metric}?span=`: a PNG behind the API key, audited like `/chat`; a chart that
+/// cannot be drawn is a 404 with the reason, and no key is a 401.
+#[tokio::test]
+async fn graph_serves_a_png_behind_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path(), &[("API_KEY", "graph-key-123")]).await;
+    let client = client();
+    // The sampler's first snapshot is the history's first point.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let chart = client
+        .get(format!("{}/graph/memory?span=1h", server.base))
+        .header("X-API-Key", "graph-key-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chart.status(), 200);
+    assert_eq!(chart.headers()["content-type"], "image/png");
+    let bytes = chart.bytes().await.unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()));
+    let reader = decoder.read_info().expect("a PNG");
+    assert_eq!((reader.info().width, reader.info().height), (800, 400));
+
+    let unknown = client
+        .get(format!("{}/graph/weather", server.base))
+        .header("X-API-Key", "graph-key-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let detail: Value = unknown.json().await.unwrap();
+    assert!(
+        detail["detail"].as_str().unwrap().contains("unknown chart"),
+        "{detail}"
+    );
+
+    let keyless = client
+        .get(format!("{}/graph/cpu", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keyless.status(), 401);
+
+    let audit = server.serve.wait_for_audit(3, PATIENCE).await;
+    let outcomes: Vec<&str> = audit
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["answered", "answered", "unauthorized"]);
+    assert_eq!(audit[0]["user_message"], "/graph memory 1h");
+    assert!(server.serve.terminate(PATIENCE).await.success());
+}

@@ -360,6 +360,15 @@ async fn serve_posts_a_webhook_alert_to_the_notify_room_and_edits_it_when_resolv
         .filter(|e| e["platform"] == "webhook")
         .collect();
     assert_eq!(hooks.len(), 3, "{hooks:#?}");
+
+    // `!graph cpu 1h` in the room: the answer's text, then the chart uploaded as `m.image`.
+    alerts.send(text("!graph cpu 1h")).await.unwrap();
+    let image = alice
+        .wait_for("the chart", |s| {
+            s.sender == bot.user_id() && s.body == "cpu-1h.png"
+        })
+        .await;
+    assert!(!image.is_notice, "{image:?}");
     assert_eq!(hooks[0]["outcome"], "unauthorized");
     assert!(serve.terminate(STARTUP).await.success());
 }
