@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a real Prometheus for the fleet tools' tests, scraping a real node_exporter and a static
-# exporter (a file served over HTTP) that presents two more hosts: `nas` nearly full and a `pi`
+# exporter (a file served over HTTP) that presents two more hosts: `nas` nearly full (machine name
+# `tower`) and a `pi`
 # target that is down, plus HOMELAB_TEST_PROMETHEUS_SYNTHETIC synthetic hosts (default 0) for the
 # scale measurement. A recording proxy in front of Prometheus logs every request it receives.
 #
@@ -55,6 +56,8 @@ def host(instance, cpu_idle_share, mem_avail_share, fs_avail_share, load1, uptim
     lines.append(f'node_boot_time_seconds{{instance="{instance}",job="node"}} 1700000000')
     lines.append(f'node_time_seconds{{instance="{instance}",job="node"}} {1700000000 + uptime_s}')
 host("nas:9100", 0.8, 0.5, 0.03, 0.7, 86400 * 12)
+# The machine's own name, as node_exporter reports it: questions may call the nas "tower".
+lines.append('node_uname_info{instance="nas:9100",job="node",nodename="tower",sysname="Linux",release="6.6.44"} 1')
 for n in range(synthetic):
     host(f"synthetic-{n:03d}:9100", 0.9, 0.6, 0.5, 0.2, 3600)
 open(path, "w").write("\n".join(lines) + "\n")

@@ -179,6 +179,7 @@ pub fn registry_with_alerts(
         registry.register(Arc::new(HostMetrics {
             client: client.clone(),
             names,
+            known: tokio::sync::Mutex::new(None),
         }));
         registry.register(Arc::new(PrometheusAlerts(client.clone())));
         registry.register(Arc::new(Promql(client.clone())));

@@ -75,6 +75,27 @@ fn the_fleet_through_a_real_prometheus() {
     );
     assert!(message.contains("DOWN"), "{message}");
 
+    // Hosts by name: the friendly name of prometheus.host_names, an instance's host part, and
+    // the machine's own name from node_uname_info, with nothing that looks like an instance.
+    for (question, instance) in [
+        ("how is the pi doing?", "pi:9100"),
+        ("how is nas doing?", "nas:9100"),
+        ("is tower ok?", "nas:9100"),
+        ("how much memory does the nas use?", "nas:9100"),
+    ] {
+        let (message, reply, audit) = ask(&url, question);
+        assert_eq!(
+            reply["tool_calls_made"],
+            json!(["host_metrics"]),
+            "{question}: {message}"
+        );
+        assert!(message.contains(instance), "{question}: {message}");
+        assert_eq!(audit, 1);
+    }
+    // A word that names no host is still this machine's question.
+    let (_, reply, _) = ask(&url, "how is the server doing?");
+    assert_eq!(reply["tool_calls_made"][0], "system_overview");
+
     // The alert rules, so the watcher notifies.
     let (message, _, _) = ask(&url, "any problems?");
     assert!(message.contains("host `pi (pi:9100)` is down"), "{message}");

@@ -241,6 +241,21 @@ async fn gather(question: &str, route: Route, lookup: bool, tools: &ToolRegistry
     } else {
         (ContainerContext::default(), None)
     };
+    // "how is the pi doing?", "is nas up?": a host of the fleet named by its friendly name, its
+    // instance's host or its machine name is the subject, when no container has that name.
+    if containers.mentioned.is_empty()
+        && slots.host.is_none()
+        && intents.iter().all(|i| {
+            matches!(
+                i,
+                Intent::Overview | Intent::Cpu | Intent::Memory | Intent::Disk
+            )
+        })
+        && let Some(host) = named_host(question, tools).await
+    {
+        intents = vec![Intent::Fleet];
+        slots.host = Some(host);
+    }
     // "when was chatty started?", "stats for memhog": a container named with no subject of the
     // question's own is the subject.
     // "list the idle ones": a word that several containers' names share names them as a group.
@@ -286,6 +301,28 @@ async fn gather(question: &str, route: Route, lookup: bool, tools: &ToolRegistry
         notes,
         lookup: looked_up,
     }))
+}
+
+/// The fleet host a question names, among the names `host_metrics` knows; only asked when the
+/// question has a word outside the vocabulary, or one that may name a machine ("nas", "box"),
+/// so most questions cost nothing.
+async fn named_host(question: &str, tools: &ToolRegistry) -> Option<String> {
+    let tool = tools.get(names::HOST_METRICS)?;
+    let words = words(question);
+    let machine_words = &vocabulary::VOCABULARY.overview_weak;
+    let unknown: Vec<&str> = words
+        .iter()
+        .map(|w| w.strip_suffix("'s").unwrap_or(w))
+        .filter(|w| w.len() >= 2 && (!known_word(w) || machine_words.contains(*w)))
+        .collect();
+    if unknown.is_empty() {
+        return None;
+    }
+    let names = tool.subject_names().await;
+    unknown
+        .into_iter()
+        .find(|w| names.iter().any(|n| n == w))
+        .map(str::to_owned)
 }
 
 /// What the answerer knows about the containers a question may name.

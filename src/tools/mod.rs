@@ -92,6 +92,11 @@ pub trait Tool: Send + Sync {
     fn freshness(&self) -> Duration {
         Duration::ZERO
     }
+    /// The names of the things it answers about that a question may use ("pi", "nas"), for the
+    /// router to recognise; cheap, cached by the tool. Empty for most tools.
+    async fn subject_names(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A tool written against its own argument type: the schema an LLM sees is derived from that
@@ -110,6 +115,10 @@ pub trait TypedTool: Send + Sync + 'static {
     /// See [`Tool::freshness`].
     fn freshness(&self) -> Duration {
         Duration::ZERO
+    }
+    /// See [`Tool::subject_names`].
+    async fn subject_names(&self) -> Vec<String> {
+        Vec::new()
     }
 }
 
@@ -130,6 +139,9 @@ impl<T: TypedTool> Tool for T {
     }
     fn freshness(&self) -> Duration {
         TypedTool::freshness(self)
+    }
+    async fn subject_names(&self) -> Vec<String> {
+        TypedTool::subject_names(self).await
     }
 }
 

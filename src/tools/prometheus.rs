@@ -211,6 +211,7 @@ impl PrometheusClient {
 
 /// The fleet-wide queries, one per figure, whatever the number of hosts.
 const UP: &str = "up";
+const UNAME: &str = "node_uname_info";
 const KNOWN_HOSTS: &str = "node_boot_time_seconds";
 const CPU: &str = "100 * (1 - sum by (instance) (rate(node_cpu_seconds_total{mode=\"idle\"}[1m])) \
      / sum by (instance) (rate(node_cpu_seconds_total[1m])))";
@@ -227,6 +228,9 @@ pub struct Host {
     pub instance: String,
     /// A friendly name from `prometheus.host_names`.
     pub name: Option<String>,
+    /// The machine's own name (`node_uname_info`'s nodename), when node_exporter reports it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
     pub up: bool,
     pub cpu_percent: Option<f64>,
     pub memory_percent: Option<f64>,
@@ -249,9 +253,10 @@ pub async fn hosts(
     client: &PrometheusClient,
     names: &BTreeMap<String, String>,
 ) -> Result<Vec<Host>, ToolError> {
-    let (up, known, cpu, memory, fullest, load, uptime) = tokio::try_join!(
+    let (up, known, uname, cpu, memory, fullest, load, uptime) = tokio::try_join!(
         client.instant(UP),
         client.instant(KNOWN_HOSTS),
+        client.instant(UNAME),
         client.instant(CPU),
         client.instant(MEMORY),
         client.instant(FULLEST_FILESYSTEM),
@@ -302,6 +307,13 @@ pub async fn hosts(
                 _ => &mut host.uptime_secs,
             };
             *slot = Some(value);
+        }
+    }
+    for (labels, _) in uname {
+        if let (Some(instance), Some(nodename)) = (labels.get("instance"), labels.get("nodename"))
+            && let Some(host) = hosts.get_mut(instance)
+        {
+            host.hostname = Some(nodename.clone());
         }
     }
     for (name, instance) in names {
@@ -408,6 +420,29 @@ pub struct HostArguments {
 pub struct HostMetrics {
     pub client: std::sync::Arc<PrometheusClient>,
     pub names: BTreeMap<String, String>,
+    /// The names a question may call the hosts by, and when they were read.
+    pub known: tokio::sync::Mutex<Option<(std::time::Instant, Vec<String>)>>,
+}
+
+/// How long the hosts' names are reused before Prometheus is asked again.
+const NAMES_FRESH_FOR: Duration = Duration::from_secs(60);
+
+/// What a host may be called: its instance, the instance's host part ("pi.lan" of
+/// "pi.lan:9100") and first label ("pi"), and its machine name (`node_uname_info`'s nodename).
+fn host_aliases(instance: &str, hostname: Option<&str>) -> Vec<String> {
+    let mut aliases = vec![instance.to_lowercase()];
+    let host = instance.rsplit_once(':').map_or(instance, |(host, _)| host);
+    aliases.push(host.to_lowercase());
+    // "192.168.1.20" has no first label worth a name.
+    if !host.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        aliases.push(host.split('.').next().unwrap_or(host).to_lowercase());
+    }
+    if let Some(name) = hostname.filter(|n| !n.is_empty()) {
+        aliases.push(name.to_lowercase());
+        aliases.push(name.split('.').next().unwrap_or(name).to_lowercase());
+    }
+    aliases.dedup();
+    aliases
 }
 
 #[async_trait]
@@ -417,15 +452,57 @@ impl TypedTool for HostMetrics {
     fn description(&self) -> &'static str {
         "One host's figures from Prometheus, by instance or friendly name."
     }
+    /// The configured friendly names and every scraped host's aliases, read with three queries
+    /// and reused for a minute; empty while Prometheus cannot be read.
+    async fn subject_names(&self) -> Vec<String> {
+        let mut known = self.known.lock().await;
+        if let Some((at, names)) = known.as_ref()
+            && at.elapsed() < NAMES_FRESH_FOR
+        {
+            return names.clone();
+        }
+        let (up, booted, uname) = match tokio::try_join!(
+            self.client.instant(UP),
+            self.client.instant(KNOWN_HOSTS),
+            self.client.instant(UNAME)
+        ) {
+            Ok(found) => found,
+            Err(err) => {
+                tracing::debug!("host names from Prometheus: {err}");
+                return self.names.keys().map(|n| n.to_lowercase()).collect();
+            }
+        };
+        let hostnames: HashMap<String, String> = uname
+            .into_iter()
+            .filter_map(|(labels, _)| {
+                Some((
+                    labels.get("instance")?.clone(),
+                    labels.get("nodename")?.clone(),
+                ))
+            })
+            .collect();
+        let mut names: Vec<String> = self.names.keys().map(|n| n.to_lowercase()).collect();
+        // A target is `up`; a host behind an aggregating exporter only has node metrics.
+        for (labels, _) in up.into_iter().chain(booted) {
+            if let Some(instance) = labels.get("instance") {
+                names.extend(host_aliases(
+                    instance,
+                    hostnames.get(instance).map(String::as_str),
+                ));
+            }
+        }
+        names.sort();
+        names.dedup();
+        *known = Some((std::time::Instant::now(), names.clone()));
+        names
+    }
     async fn run(&self, args: HostArguments) -> Result<ToolOutput, ToolError> {
         let wanted = args.host.trim().to_lowercase();
         let hosts = hosts(&self.client, &self.names).await?;
         let found: Vec<Host> = hosts
             .iter()
             .filter(|h| {
-                let instance = h.instance.to_lowercase();
-                instance == wanted
-                    || instance.split(':').next() == Some(wanted.as_str())
+                host_aliases(&h.instance, h.hostname.as_deref()).contains(&wanted)
                     || h.name
                         .as_deref()
                         .is_some_and(|n| n.eq_ignore_ascii_case(&wanted))
