@@ -416,7 +416,7 @@ impl ChatHandler for Orchestrator {
     async fn webhook(&self, call: WebhookCall) -> Result<WebhookReceipt, ChatError> {
         let started = Instant::now();
         let origin = Origin::new(Platform::Webhook, call.source.clone());
-        let Some(inbox) = self.inbox.get() else {
+        let Some(inbox) = self.inbox.get().filter(|inbox| inbox.has_chats()) else {
             let mut entry = AuditEntry::new(
                 &origin,
                 &format!("POST /hooks/{}", call.source),

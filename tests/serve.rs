@@ -584,3 +584,24 @@ async fn graph_serves_a_png_behind_the_key() {
     assert_eq!(audit[0]["user_message"], "/graph memory 1h");
     assert!(server.serve.terminate(PATIENCE).await.success());
 }
+
+/// Webhooks with no chat to post to: the call is refused as unavailable (503), audited once,
+/// and nothing claims to have been posted.
+#[tokio::test]
+async fn a_webhook_with_no_chat_to_post_to_is_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "hook-token-0123456789abcdef";
+    let mut server = start(dir.path(), &[("HOMELAB_WEBHOOKS__TOKEN", token)]).await;
+    let answer = client()
+        .post(format!("{}/hooks/generic/{token}", server.base))
+        .json(&serde_json::json!({"title": "Backup failed", "severity": "warning"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 503);
+    let audit = server.serve.wait_for_audit(1, PATIENCE).await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0]["platform"], "webhook");
+    assert_eq!(audit[0]["outcome"], "unavailable");
+    assert!(server.serve.terminate(PATIENCE).await.success());
+}

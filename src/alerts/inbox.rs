@@ -66,6 +66,11 @@ impl AlertInbox {
         }
     }
 
+    /// Whether any chat takes notices: without one, a webhook call has nowhere to go.
+    pub fn has_chats(&self) -> bool {
+        self.notifier.chats() > 0
+    }
+
     /// Reads a call's alerts and writes the notices they need: nothing is posted or remembered
     /// yet, so that the caller can write the audit entry first and then [`AlertInbox::post`].
     pub async fn prepare(&self, call: &WebhookCall, tools: &ToolRegistry) -> Prepared {

@@ -97,6 +97,8 @@ async fn an_allowed_status_is_deferred_then_edited_in() {
             "disk",
             "pools",
             "alerts",
+            "digest",
+            "graph",
             "help"
         ]
     );
