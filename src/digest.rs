@@ -269,7 +269,11 @@ fn storage(
                 } else {
                     "⚠️"
                 };
-                lines.push(format!("- {mark} pool **{name}**: {state}"));
+                let used = pool["used_percent"]
+                    .as_f64()
+                    .map(|p| format!(", {p:.1} % used"))
+                    .unwrap_or_default();
+                lines.push(format!("- {mark} pool **{name}**: {state}{used}"));
             }
         } else if let Some(Err(err)) = fetched {
             pools_seen = true;
@@ -667,6 +671,25 @@ mod tests {
         );
         assert!(
             text.contains("pools unavailable: no ZFS or TrueNAS source is configured"),
+            "{text}"
+        );
+        // ZFS kstats say `state`; TrueNAS says `status` and how full the pool is.
+        let zfs = crate::tools::ToolOutput {
+            text: String::new(),
+            data: json!({"pools": [{"name": "backup", "state": "DEGRADED"}]}),
+        };
+        let truenas = crate::tools::ToolOutput {
+            text: String::new(),
+            data: json!({"pools": [{"name": "tank", "status": "ONLINE", "used_percent": 72.14}]}),
+        };
+        let text = storage(None, &None, Some(Ok(zfs)), Some(Ok(truenas)));
+        assert!(text.contains("- ⚠️ pool **backup**: DEGRADED"), "{text}");
+        assert!(
+            text.contains("- ✅ pool **tank**: ONLINE, 72.1 % used"),
+            "{text}"
+        );
+        assert!(
+            text.contains("disks unavailable: no disk source is configured"),
             "{text}"
         );
         let text = storage(Some(Ok(out)), &None, None, None);
