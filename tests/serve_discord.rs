@@ -574,3 +574,73 @@ async fn graph_posts_a_png_attachment() {
     let status = serve.terminate(PATIENCE).await;
     assert!(status.success(), "{status}; log:\n{}", serve.log());
 }
+
+/// The scheduled digest through the binary: with `digest.enabled` and `digest.at` two minutes
+/// ahead (UTC), the digest is posted to the notify channel once, audited first as platform
+/// `notify`, with every section.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_sends_the_daily_digest_at_its_time() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let at = (chrono::Utc::now() + chrono::Duration::minutes(2))
+        .format("%H:%M")
+        .to_string();
+    let channel = format!("/channels/{}/messages", fake::CHANNEL);
+    let posts = || {
+        fake.calls()
+            .into_iter()
+            .filter(|c| c.method == "POST" && c.path == channel)
+            .collect::<Vec<_>>()
+    };
+    let mut serve = Serve::start(
+        dir.path(),
+        &[
+            ("DISCORD_TOKEN", fake::TOKEN.to_owned()),
+            ("HOMELAB_DISCORD__API_BASE", fake.base_url()),
+            (
+                "HOMELAB_DISCORD__ALLOWED_USERS",
+                format!("[{}]", fake::ALLOWED_USER),
+            ),
+            (
+                "HOMELAB_DISCORD__NOTIFY_CHANNELS",
+                format!("[{}]", fake::CHANNEL),
+            ),
+            ("HOMELAB_DIGEST__ENABLED", "true".to_owned()),
+            ("HOMELAB_DIGEST__AT", at.clone()),
+            ("HOMELAB_DIGEST__TIMEZONE", "UTC".to_owned()),
+            ("HOMELAB_DOCKER__ENABLED", "false".to_owned()),
+        ],
+    );
+    serve
+        .wait_until("the gateway session", STARTUP, || fake.connected())
+        .await;
+    serve
+        .wait_until(
+            &format!("the digest at {at} UTC"),
+            Duration::from_secs(200),
+            || !posts().is_empty(),
+        )
+        .await;
+    let text = posts()[0].body["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(text.starts_with("🗞️ **Daily digest**"), "{text}");
+    for title in [
+        "Health",
+        "Disks and pools",
+        "Containers",
+        "Alerts",
+        "Questions",
+    ] {
+        assert!(text.contains(&format!("**{title}**")), "{title}: {text}");
+    }
+    let digests: Vec<_> = serve
+        .audit()
+        .into_iter()
+        .filter(|e| e["platform"] == "notify" && e["user_id"] == "daily-digest")
+        .collect();
+    assert_eq!(digests.len(), 1, "{digests:#?}");
+    let status = serve.terminate(PATIENCE).await;
+    assert!(status.success(), "{status}; log:\n{}", serve.log());
+}
