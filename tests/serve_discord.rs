@@ -273,6 +273,22 @@ async fn serve_posts_an_alert_to_the_notify_channel_once() {
     assert!(status.success(), "{status}; log:\n{}", serve.log());
 }
 
+/// A bot that is allowed to answer the allowed user and posts notices to [`fake::CHANNEL`].
+fn notify_env(fake: &FakeDiscord) -> Vec<(&'static str, String)> {
+    vec![
+        ("DISCORD_TOKEN", fake::TOKEN.to_owned()),
+        ("HOMELAB_DISCORD__API_BASE", fake.base_url()),
+        (
+            "HOMELAB_DISCORD__ALLOWED_USERS",
+            format!("[{}]", fake::ALLOWED_USER),
+        ),
+        (
+            "HOMELAB_DISCORD__NOTIFY_CHANNELS",
+            format!("[{}]", fake::CHANNEL),
+        ),
+    ]
+}
+
 /// The webhooks' token in these tests: long enough for `webhooks.token`'s check.
 const HOOK_TOKEN: &str = "hook-token-0123456789abcdef";
 
@@ -317,21 +333,15 @@ async fn serve_posts_webhook_alerts_and_edits_them_when_they_resolve() {
     let mut serve = Serve::start(
         dir.path(),
         &[
-            ("DISCORD_TOKEN", fake::TOKEN.to_owned()),
-            ("HOMELAB_DISCORD__API_BASE", fake.base_url()),
-            (
-                "HOMELAB_DISCORD__ALLOWED_USERS",
-                format!("[{}]", fake::ALLOWED_USER),
-            ),
-            (
-                "HOMELAB_DISCORD__NOTIFY_CHANNELS",
-                format!("[{}]", fake::CHANNEL),
-            ),
-            ("HOMELAB_HTTP__ENABLED", "true".to_owned()),
-            ("HOMELAB_HTTP__BIND", "127.0.0.1:0".to_owned()),
-            ("HOMELAB_WEBHOOKS__TOKEN", HOOK_TOKEN.to_owned()),
-            ("HOMELAB_DOCKER__ENABLED", "false".to_owned()),
-        ],
+            notify_env(&fake),
+            vec![
+                ("HOMELAB_HTTP__ENABLED", "true".to_owned()),
+                ("HOMELAB_HTTP__BIND", "127.0.0.1:0".to_owned()),
+                ("HOMELAB_WEBHOOKS__TOKEN", HOOK_TOKEN.to_owned()),
+                ("HOMELAB_DOCKER__ENABLED", "false".to_owned()),
+            ],
+        ]
+        .concat(),
     );
     serve
         .wait_until("the gateway session", STARTUP, || fake.connected())
@@ -595,21 +605,15 @@ async fn serve_sends_the_daily_digest_at_its_time() {
     let mut serve = Serve::start(
         dir.path(),
         &[
-            ("DISCORD_TOKEN", fake::TOKEN.to_owned()),
-            ("HOMELAB_DISCORD__API_BASE", fake.base_url()),
-            (
-                "HOMELAB_DISCORD__ALLOWED_USERS",
-                format!("[{}]", fake::ALLOWED_USER),
-            ),
-            (
-                "HOMELAB_DISCORD__NOTIFY_CHANNELS",
-                format!("[{}]", fake::CHANNEL),
-            ),
-            ("HOMELAB_DIGEST__ENABLED", "true".to_owned()),
-            ("HOMELAB_DIGEST__AT", at.clone()),
-            ("HOMELAB_DIGEST__TIMEZONE", "UTC".to_owned()),
-            ("HOMELAB_DOCKER__ENABLED", "false".to_owned()),
-        ],
+            notify_env(&fake),
+            vec![
+                ("HOMELAB_DIGEST__ENABLED", "true".to_owned()),
+                ("HOMELAB_DIGEST__AT", at.clone()),
+                ("HOMELAB_DIGEST__TIMEZONE", "UTC".to_owned()),
+                ("HOMELAB_DOCKER__ENABLED", "false".to_owned()),
+            ],
+        ]
+        .concat(),
     );
     serve
         .wait_until("the gateway session", STARTUP, || fake.connected())
