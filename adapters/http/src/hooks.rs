@@ -125,7 +125,7 @@ async fn hook(
     let source = shape.map_or("unknown", Shape::name);
     let origin = Origin::new(Platform::Webhook, source).with_channel(ip.to_string());
     let summary = format!("POST /hooks/{}", truncate_chars(&shape_name, 40));
-    let result = receive(&state, shape, path_token.as_deref(), &token, request).await;
+    let result = receive(shape, path_token.as_deref(), &token, request).await;
     let (status, body) = match result {
         Ok(call) => match state.core.webhook(call).await {
             Ok(receipt) => (StatusCode::OK, json!(receipt)),
@@ -173,13 +173,11 @@ async fn hook(
 
 /// Checks the token, the hook's name and the body's size, and reads the payload.
 async fn receive(
-    state: &AppState,
     shape: Option<Shape>,
     path_token: Option<&str>,
     token: &Secret,
     request: Request,
 ) -> Result<WebhookCall, HookError> {
-    let _ = state;
     let bearer = request
         .headers()
         .get(header::AUTHORIZATION)

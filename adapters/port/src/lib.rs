@@ -313,7 +313,8 @@ pub enum Outcome {
     RateLimited,
     /// Not on an allow-list, a missing or wrong key, or refused for where it came from.
     Unauthorized,
-    /// A dependency (the LLM, the audit log) was down or too slow; metrics only.
+    /// A dependency (the LLM, the audit log) was down or too slow: a metrics label, and the
+    /// audit outcome of a webhook call that had no chat to post to.
     Unavailable,
     /// Turned away for where it came from (a foreign `Host`, another web origin); metrics only,
     /// audited as [`Outcome::Unauthorized`].
