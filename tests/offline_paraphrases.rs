@@ -212,13 +212,16 @@ async fn second_heldout_paraphrases_are_routed_and_answered() {
     }
 }
 
-/// The share answered right that no change may fall below: what the answerer reached on both
-/// parts. Issue 22's target for the held-out part is 95 %; docs/performance.md gives where the
-/// answerer stands.
-const FLOOR: f64 = 85.0;
+/// The share answered right that no change may fall below: a regression guard with room for the
+/// real engine's variance (its event memory, a fixture restarting between two reads), not the
+/// target. Issue 22's target for the held-out part is 95 %; it stands at 94.8 %, tune at 99.5 %
+/// (docs/docker.md).
+const FLOOR: f64 = 90.0;
 
 /// The floor of the second held-out part (tests/offline/heldout2.tsv), separate from FLOOR
 /// because that set was written after the router was built: 88.4 % before the tuning that
 /// followed it (a2e29b1), 99.3 % (145 of 146) after it (ecbaa36), rounded down. It was written by
 /// the same hands that then tuned the vocabulary, so heldout.tsv stays the independent figure.
-const FLOOR_HELDOUT2: f64 = 99.0;
+/// The floor leaves room for a few misses the real engine's variance can cause: at 99 % one more
+/// miss would fail the suite.
+const FLOOR_HELDOUT2: f64 = 95.0;
