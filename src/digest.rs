@@ -341,17 +341,22 @@ fn container_changes(events: Fetched, containers: Fetched) -> String {
             lines.push(format!("- unhealthy now: {}", unhealthy.join(", ")));
         }
         let day = u64::try_from(WINDOW_HOURS * 3600).unwrap_or(u64::MAX);
-        let started: Vec<String> = out.data["containers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|c| {
-                c["uptime_secs"].as_u64().is_some_and(|up| up < day)
-                    && c["restart_count"].as_u64().unwrap_or(0) == 0
-            })
-            .filter_map(|c| c["name"].as_str().map(|n| format!("`{n}`")))
-            .collect();
+        // Up for less than the window: it (re)started inside it. Docker's restart count says
+        // whether its policy did it, which outlives the engine's event memory.
+        let recent = names_where(&|c| c["uptime_secs"].as_u64().is_some_and(|up| up < day));
+        let restarted = names_where(&|c| {
+            c["uptime_secs"].as_u64().is_some_and(|up| up < day)
+                && c["restart_count"].as_u64().unwrap_or(0) > 0
+        });
+        let started: Vec<&String> = recent.iter().filter(|n| !restarted.contains(n)).collect();
+        if !restarted.is_empty() {
+            lines.push(format!(
+                "- restarted by Docker's restart policy: {}",
+                restarted.join(", ")
+            ));
+        }
         if !started.is_empty() {
+            let started: Vec<&str> = started.iter().map(|n| n.as_str()).collect();
             lines.push(format!(
                 "- started (new, updated or restarted by hand): {}",
                 started.join(", ")
