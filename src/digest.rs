@@ -293,18 +293,15 @@ fn container_changes(events: Fetched, containers: Fetched) -> String {
             for row in out.data["containers"].as_array().into_iter().flatten() {
                 let n = |key: &str| row[key].as_u64().unwrap_or(0);
                 let mut what = Vec::new();
-                for (key, word) in [
-                    ("crashes", "crash"),
-                    ("oom_kills", "OOM kill"),
-                    ("restarts", "restart"),
-                    ("became_unhealthy", "health failure"),
+                for (key, one, many) in [
+                    ("crashes", "crash", "crashes"),
+                    ("oom_kills", "OOM kill", "OOM kills"),
+                    ("restarts", "restart", "restarts"),
+                    ("became_unhealthy", "health failure", "health failures"),
                 ] {
                     let count = n(key);
                     if count > 0 {
-                        what.push(format!(
-                            "{count} {word}{}",
-                            if count == 1 { "" } else { "s" }
-                        ));
+                        what.push(format!("{count} {}", if count == 1 { one } else { many }));
                     }
                 }
                 if !what.is_empty() {
