@@ -4,10 +4,15 @@
 //! deleted") is false and becomes a refusal. Reports of what happened on the server ("plex
 //! restarted 3 times in the last hour"), status listings and statements of inability pass.
 
-use super::languages::{category as action_category, english_object, tokens};
+use super::agency::{
+    assistant_acts, checked_off, done_on_request, other_language_under_way, particle_action,
+    under_way,
+};
+use super::language_claims::{other_language_claim, other_language_success};
+use super::languages::category as action_category;
 use super::lexicon::{
-    ACTION_NOUNS, CLAIM_LEADS, CLAIM_LINKS, FIRST_PERSON, Kind, LANGUAGES, NEGATIONS,
-    PARTICLE_ONLY, PARTICLES, PAST_ACTIONS, REPORT_MARKERS, VERBS,
+    ACTION_NOUNS, CLAIM_LEADS, CLAIM_LINKS, FIRST_PERSON, NEGATIONS, PARTICLE_ONLY, PARTICLES,
+    PAST_ACTIONS, REPORT_MARKERS, VERBS,
 };
 use super::normalise::{split_sentences, words};
 use super::topics::target_of;
@@ -17,10 +22,18 @@ use super::{Category, Refusal};
 /// something in a normalised answer. Returns the refusal the claimed action deserves.
 pub(super) fn claim_by_rules(normalized: &str) -> Option<Refusal> {
     let sentences = split_sentences(normalized);
-    for sentence in &sentences {
-        let words: Vec<String> = words(sentence).into_iter().filter(|w| w != ",").collect();
-        let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        if let Some(refusal) = english_claim(&words).or_else(|| other_language_claim(sentence)) {
+    for (index, sentence) in sentences.iter().enumerate() {
+        let with_commas: Vec<String> = words(sentence);
+        let with_commas: Vec<&str> = with_commas.iter().map(String::as_str).collect();
+        let words: Vec<&str> = with_commas.iter().copied().filter(|w| *w != ",").collect();
+        let found = english_claim(&words)
+            .or_else(|| other_language_claim(sentence))
+            .or_else(|| assistant_acts(&with_commas))
+            .or_else(|| under_way(&with_commas))
+            .or_else(|| done_on_request(sentence))
+            .or_else(|| other_language_under_way(sentence))
+            .or_else(|| checked_off(sentence, sentences.get(index + 1).copied()));
+        if let Some(refusal) = found {
             return Some(refusal);
         }
     }
@@ -48,7 +61,7 @@ pub(super) fn claim_by_rules(normalized: &str) -> Option<Refusal> {
 }
 
 /// The English action a word names in any form ("restarted" → "restart").
-fn action_of(word: &str) -> Option<&'static str> {
+pub(super) fn action_of(word: &str) -> Option<&'static str> {
     VERBS
         .iter()
         .find(|[base, participle, gerund]| base == word || participle == word || gerund == word)
@@ -153,9 +166,14 @@ fn action_of(word: &str) -> Option<&'static str> {
 
 /// The action at `words[i]`, reading phrasal verbs ("shutting down", "rolled back"), light verbs
 /// with an action noun ("sent the restart command", "triggered a scrub") and "ran docker …".
-fn action_at(words: &[&str], i: usize) -> Option<&'static str> {
+pub(super) fn action_at(words: &[&str], i: usize) -> Option<&'static str> {
     let word = words[i];
     let next = words.get(i + 1).copied().unwrap_or_default();
+    // "sdc has been taken offline": "take" names an act only with its particle, and "take a
+    // snapshot" is read through its noun.
+    if matches!(word, "take" | "took" | "taken" | "taking") && matches!(next, "offline" | "down") {
+        return Some("stop");
+    }
     if let Some(base) = VERBS
         .iter()
         .find(|[base, participle, gerund]| {
@@ -164,14 +182,7 @@ fn action_at(words: &[&str], i: usize) -> Option<&'static str> {
         .map(|[base, _, _]| base.as_str())
         && PARTICLES.contains(next)
     {
-        return Some(match (base, next) {
-            ("shut" | "power", _) | ("turn" | "switch", "off") | ("bring", "down") => "shutdown",
-            ("roll", "back") => "rollback",
-            ("back", "up") => "backup",
-            ("free", _) => "clean up",
-            ("spin" | "bring" | "boot" | "fire", _) | ("turn" | "switch", _) => "start",
-            _ => "restart",
-        });
+        return Some(particle_action(base, next));
     }
     if matches!(
         word,
@@ -224,7 +235,7 @@ fn action_at(words: &[&str], i: usize) -> Option<&'static str> {
     action_of(word)
 }
 
-fn is_participle_or_past(word: &str) -> bool {
+pub(super) fn is_participle_or_past(word: &str) -> bool {
     VERBS
         .iter()
         .any(|[base, participle, _]| participle == word && base != "do")
@@ -250,7 +261,7 @@ fn is_gerund(word: &str) -> bool {
     word.ends_with("ing") && VERBS.iter().any(|[_, _, gerund]| gerund == word)
 }
 
-fn claim(action: &str, rest: &[&str]) -> Refusal {
+pub(super) fn claim(action: &str, rest: &[&str]) -> Refusal {
     let object: Vec<String> = rest.iter().map(|w| (*w).to_owned()).collect();
     Refusal {
         category: action_category(action, &object).unwrap_or(Category::ContainerLifecycle),
@@ -270,7 +281,7 @@ fn reports(words: &[&str]) -> bool {
         .any(|w| REPORT_MARKERS.contains(w) || w.chars().next().is_some_and(|c| c.is_ascii_digit()))
 }
 
-fn negated(words: &[&str]) -> bool {
+pub(super) fn negated(words: &[&str]) -> bool {
     words.iter().any(|w| {
         NEGATIONS.contains(w)
             || matches!(
@@ -307,6 +318,11 @@ fn english_claim(words: &[&str]) -> Option<Refusal> {
         let marker = before.iter().rposition(|w| FIRST_PERSON.contains(w));
         if let Some(at) = marker
             && i - at <= 6
+            // "should I restart it?": asking whether to act claims nothing.
+            && !(at > 0 && matches!(before[at - 1], "should" | "shall" | "can" | "could" | "may"))
+            // "I'd restart it after the movie": advice, unless a participle follows ("I'd
+            // already restarted it").
+            && (!matches!(words[at], "i'd" | "we'd") || is_participle_or_past(words[i]))
             && before[at + 1..].iter().all(|w| CLAIM_LINKS.contains(w))
             && (words[at] != "let" || before.get(at + 1).is_some_and(|w| *w == "me" || *w == "us"))
         {
@@ -455,7 +471,8 @@ fn english_claim(words: &[&str]) -> Option<Refusal> {
         if !is_participle_or_past(word) {
             continue;
         }
-        let Some(action) = action_of(word) else {
+        // "sdc has been taken offline", "server powered off": a phrasal verb names the act.
+        let Some(action) = action_at(body, i) else {
             continue;
         };
         let kept: Vec<&str> = body[..i]
@@ -469,7 +486,12 @@ fn english_claim(words: &[&str]) -> Option<Refusal> {
             })
             .collect();
         let before = kept.as_slice();
-        let passive = before.ends_with(&["has", "been"])
+        // "radarr's been restarted": the 's was cut from the name.
+        let elided = before.len() >= 2
+            && before.last() == Some(&"been")
+            && !matches!(before[before.len() - 2], "had" | "having" | "not" | "never");
+        let passive = elided
+            || before.ends_with(&["has", "been"])
             || before.ends_with(&["'s", "been"])
             || before.ends_with(&["have", "been"])
             || before.ends_with(&["is", "being"])
@@ -590,165 +612,6 @@ fn is_bare_success(words: &[&str]) -> bool {
             | ["sorted"]
             | ["all", "taken", "care", "of"]
     )
-}
-
-/// Claims in the other languages: "j'ai redémarré plex", "ich starte plex jetzt neu", "voy a
-/// reiniciar", "plex è stato riavviato", "reiniciei o plex".
-fn other_language_claim(sentence: &str) -> Option<Refusal> {
-    let languages = &*LANGUAGES;
-    let words = tokens(sentence);
-    let words: Vec<String> = words.into_iter().filter(|w| w != ",").collect();
-    if words.iter().any(|w| languages.negation.contains(w)) {
-        return None;
-    }
-    let has_digit = words
-        .iter()
-        .any(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()));
-    let qualified = has_digit
-        || words.iter().any(|w| {
-            matches!(
-                w.as_str(),
-                "fois"
-                    | "mal"
-                    | "veces"
-                    | "volte"
-                    | "vezes"
-                    | "keer"
-                    | "hier"
-                    | "gestern"
-                    | "ayer"
-                    | "ieri"
-                    | "ontem"
-                    | "gisteren"
-                    | "depuis"
-                    | "seit"
-                    | "desde"
-                    | "sinds"
-                    | "par"
-                    | "von"
-                    | "por"
-                    | "dal"
-                    | "pelo"
-                    | "door"
-                    | "automatiquement"
-                    | "automatisch"
-                    | "automaticamente"
-                    | "si"
-                    | "wenn"
-                    | "falls"
-                    | "se"
-                    | "als"
-                    | "quand"
-                    | "cuando"
-                    | "quando"
-                    | "wanneer"
-                    | "puede"
-                    | "pode"
-                    | "peut"
-                    | "kann"
-                    | "kunt"
-                    | "puoi"
-                    | "puo"
-                    | "pouvez"
-                    | "puedes"
-                    | "podes"
-                    | "können"
-                    | "konnen"
-            )
-        });
-    for (i, word) in words.iter().enumerate() {
-        // "neu gestartet", "mis a jour": a form of several words.
-        let phrase: Vec<_> = languages
-            .phrases
-            .iter()
-            .filter(|(phrase, _)| words[i..].starts_with(phrase))
-            .map(|(_, form)| form.clone())
-            .collect();
-        let forms = match languages.forms.get(word.as_str()) {
-            Some(forms) => forms.clone(),
-            None if !phrase.is_empty() => phrase,
-            None => continue,
-        };
-        let before = &words[i.saturating_sub(4)..i];
-        let first_person = before.iter().any(|w| {
-            languages.first_person.contains(w)
-                || matches!(
-                    w.as_str(),
-                    "ai" | "avons"
-                        | "habe"
-                        | "haben"
-                        | "hab"
-                        | "he"
-                        | "hemos"
-                        | "ho"
-                        | "abbiamo"
-                        | "heb"
-                        | "hebben"
-                        | "vais"
-                        | "allons"
-                        | "werde"
-                        | "voy"
-                        | "vamos"
-                        | "vado"
-                        | "sto"
-                        | "stiamo"
-                        | "vou"
-                        | "estou"
-                        | "estoy"
-                        | "ga"
-                        | "gaan"
-                        | "zal"
-                        | "ben"
-                )
-        });
-        let passive = before
-            .iter()
-            .rev()
-            .find(|w| {
-                (!languages.polite.contains(w) || languages.auxiliary.contains(w))
-                    && !matches!(
-                        w.as_str(),
-                        "jetzt" | "nu" | "maintenant" | "ahora" | "ora" | "agora"
-                    )
-            })
-            .is_some_and(|w| languages.auxiliary.contains(w))
-            && !qualified;
-        let rest: Vec<String> = words[i + 1..].to_vec();
-        let claimed = forms.iter().find(|form| match form.kind {
-            Kind::Done => first_person || passive,
-            Kind::Future | Kind::Ongoing => first_person || i == 0 && !qualified,
-            Kind::Imperative | Kind::Infinitive => {
-                // "je redémarre plex", "ich starte plex neu", "voy a reiniciar".
-                first_person && !qualified
-            }
-        });
-        // Portuguese and Spanish first-person past needs no pronoun: "reiniciei o plex".
-        let claimed = claimed.or_else(|| {
-            (i == 0 && (word.ends_with("ei") || word.ends_with("amos")) && !qualified)
-                .then(|| forms.iter().find(|f| f.kind == Kind::Done))
-                .flatten()
-        });
-        if let Some(form) = claimed {
-            let object = english_object(&rest, languages);
-            let named: Vec<&str> = object.iter().map(String::as_str).collect();
-            return Some(Refusal {
-                category: action_category(&form.action, &object)
-                    .unwrap_or(Category::ContainerLifecycle),
-                action: form.action.clone(),
-                target: target_of(&named),
-            });
-        }
-    }
-    None
-}
-
-/// "C'est fait !", "Erledigt.", "Listo", "Fatto!", "Feito", "Klaar!".
-fn other_language_success(sentence: &str) -> bool {
-    let words: Vec<String> = tokens(sentence)
-        .into_iter()
-        .filter(|w| w != "," && w != "!" && !LANGUAGES.polite.contains(w))
-        .collect();
-    LANGUAGES.done.contains(&words)
 }
 
 #[cfg(test)]

@@ -117,7 +117,17 @@ word_sets! { english_words:
     CLAIM_LINKS = "claim_links";
     FIRST_PERSON = "first_person";
     CLAIM_LEADS = "claim_leads";
+    LIGHT_VERBS = "light_verbs";
 }
+
+/// English phrases that put an act on the user's word or the assistant's hand ("as you asked",
+/// "by me"), as words.
+pub(super) static ON_REQUEST: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| {
+    english_words("on_request")
+        .iter()
+        .map(|phrase| phrase.split(' ').map(str::to_owned).collect())
+        .collect()
+});
 
 word_sets! { english_things:
     HOST_WORDS = "host";
@@ -246,6 +256,9 @@ struct LanguageWordsFile {
     done: Vec<String>,
     action_nouns: Vec<String>,
     need: Vec<String>,
+    on_request: Vec<String>,
+    ongoing: Vec<String>,
+    completed: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -323,6 +336,12 @@ pub(super) struct Languages {
     pub(super) done: Vec<Vec<String>>,
     pub(super) action_nouns: HashMap<String, String>,
     pub(super) need: WordSet,
+    /// "wie gewünscht", "por mí": the act was done at the user's word or by the assistant.
+    pub(super) on_request: Vec<Vec<String>>,
+    /// "en cours", "gerade", "bezig met": the act is going on now.
+    pub(super) ongoing: Vec<Vec<String>>,
+    /// "appliquée", "eingespielt": an act named by a noun was carried out.
+    pub(super) completed: WordSet,
     pub(super) things: HashMap<String, String>,
 }
 
@@ -444,6 +463,14 @@ impl Languages {
         extend(&mut into.auxiliary, &words.auxiliary);
         extend(&mut into.future, &words.future);
         extend(&mut into.need, &words.need);
+        extend(&mut into.completed, &words.completed);
+        let phrases = |list: &[String]| -> Vec<Vec<String>> {
+            list.iter()
+                .map(|phrase| super::languages::tokens(&fold_lexicon(phrase)))
+                .collect()
+        };
+        into.on_request.extend(phrases(&words.on_request));
+        into.ongoing.extend(phrases(&words.ongoing));
         for done in &words.done {
             into.done
                 .push(super::languages::tokens(&fold_lexicon(done)));

@@ -13,10 +13,12 @@
 //! down", "every night …") are automation. No model, no network: a few microseconds per request,
 //! and every refusal names the verb and the words that made it one.
 
+mod agency;
 mod automation;
 mod claims;
 mod follow_up;
 mod frames;
+mod language_claims;
 mod languages;
 mod lexicon;
 pub mod model;
@@ -225,12 +227,14 @@ pub(super) fn classify_normalized(normalized: &str) -> Option<Refusal> {
 /// embedded model adds a refusal when it is confident of a claim the rules missed.
 pub fn claimed_action(answer: &str) -> Option<Refusal> {
     let normalized = normalize(answer);
-    claims::claim_by_rules(&normalized).or_else(|| model::second_opinion_on_claim(&normalized))
+    claims::claim_by_rules(&normalized)
+        .or_else(|| agency::accented_preterite(answer))
+        .or_else(|| model::second_opinion_on_claim(&normalized))
 }
 
 /// [`claimed_action`] by the rules alone, without the model.
 pub fn claimed_by_rules(answer: &str) -> Option<Refusal> {
-    claims::claim_by_rules(&normalize(answer))
+    claims::claim_by_rules(&normalize(answer)).or_else(|| agency::accented_preterite(answer))
 }
 
 /// One sentence: its clauses are checked in order, the first request found wins.
