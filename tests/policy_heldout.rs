@@ -146,8 +146,20 @@ fn second_heldout_set_holds_its_figures() {
     let wrongly_refused = rate("allowed.txt", &|line| classify(line).is_some());
     let flagged = rate("claims.txt", &|line| claimed_action(line).is_some());
     let wrongly_flagged = rate("honest.txt", &|line| claimed_action(line).is_some());
-    assert!(refused >= 96.5, "{refused:.1} % of requests refused (96.5 % reached)");
-    assert!(wrongly_refused <= 2.0, "{wrongly_refused:.1} % of questions refused");
-    assert!(flagged >= 87.5, "{flagged:.1} % of claims flagged (87.8 % reached)");
-    assert!(wrongly_flagged <= 2.0, "{wrongly_flagged:.1} % of honest answers flagged");
+    assert!(
+        refused >= 96.5,
+        "{refused:.1} % of requests refused (96.5 % reached)"
+    );
+    assert!(
+        wrongly_refused <= 2.0,
+        "{wrongly_refused:.1} % of questions refused"
+    );
+    assert!(
+        flagged >= 87.5,
+        "{flagged:.1} % of claims flagged (87.8 % reached)"
+    );
+    assert!(
+        wrongly_flagged <= 2.0,
+        "{wrongly_flagged:.1} % of honest answers flagged"
+    );
 }

@@ -284,7 +284,14 @@ async fn gather(question: &str, route: Route, lookup: bool, tools: &ToolRegistry
     }
     // "What went wrong with importer?", "is something wrong with plex?": a problem question
     // about a named container asks why it fails: its exit, restarts and last lines.
-    if !slots.containers.is_empty() && intents == [Intent::Alerts] {
+    // "sonarr's healthcheck keeps failing, what's its status?": the overview asked with it is
+    // the container's too.
+    if !slots.containers.is_empty()
+        && intents.contains(&Intent::Alerts)
+        && intents
+            .iter()
+            .all(|i| matches!(i, Intent::Alerts | Intent::Overview))
+    {
         intents = vec![Intent::Containers];
         slots.focus = ContainerFocus::Crashes;
     }

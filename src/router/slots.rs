@@ -150,6 +150,11 @@ pub fn mentioned_containers(words: &[String], known: &[String]) -> Vec<String> {
     let mut mentioned: Vec<String> = Vec::new();
     for word in words {
         let word = word.strip_suffix("'s").unwrap_or(word);
+        // "backup-Container", "plex-conteneur": the name with a word for container joined on.
+        let word = word
+            .rsplit_once('-')
+            .filter(|(_, tail)| VOCABULARY.containers.contains(tail))
+            .map_or(word, |(head, _)| head);
         if word.len() < 2 || known_word(word) && !known.iter().any(|k| k.eq_ignore_ascii_case(word))
         {
             continue;
@@ -287,6 +292,21 @@ pub(super) fn wanted_window(words: &[String]) -> Option<String> {
         {
             return Some(next.clone());
         }
+        // "the past half hour", "half an hour", "une demi-heure", "eine halbe Stunde".
+        if matches!(
+            w.as_str(),
+            "half" | "demi" | "halbe" | "halben" | "media" | "meia"
+        ) && words[i + 1..]
+            .iter()
+            .take(2)
+            .any(|next| time_unit(next) == Some("h"))
+            || matches!(
+                w.as_str(),
+                "half-hour" | "demi-heure" | "halfuur" | "mezzora"
+            )
+        {
+            return Some("30m".to_owned());
+        }
         if let Some(unit) = time_unit(w) {
             let before = i.checked_sub(1).and_then(|j| words.get(j));
             // "des 10 dernières minutes", "nelle ultime 2 ore": the number may stand before
@@ -339,18 +359,37 @@ pub(super) fn wanted_filter(words: &[String]) -> Option<String> {
     let searching = words
         .iter()
         .any(|w| VOCABULARY.search.contains(&w.as_str()));
-    let quoted = searching
+    // "lines with 'hello' in them": a quoted word in a question about lines is what to find.
+    let about_lines = words.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "line" | "lines" | "entries" | "entry" | "messages" | "with" | "lignes" | "zeilen"
+        )
+    });
+    let quoted = (searching || about_lines)
         .then(|| {
             words
                 .iter()
                 .find(|w| w.len() > 2 && w.starts_with('\'') && w.ends_with('\''))
         })
         .flatten();
+    // "for the word error", "for the string 'quota'": what follows the filler is the term.
     let after = |is_key: &dyn Fn(&str) -> bool| {
-        words
-            .iter()
-            .enumerate()
-            .find_map(|(i, w)| is_key(w).then(|| words.get(i + 1).cloned()).flatten())
+        words.iter().enumerate().find_map(|(i, w)| {
+            is_key(w)
+                .then(|| {
+                    words[i + 1..]
+                        .iter()
+                        .find(|w| {
+                            !matches!(
+                                w.as_str(),
+                                "the" | "a" | "word" | "term" | "string" | "text" | "phrase"
+                            )
+                        })
+                        .cloned()
+                })
+                .flatten()
+        })
     };
     quoted
         .cloned()

@@ -427,3 +427,30 @@ fn restart_loops_are_listed_and_the_engine_log_is_its_events() {
         [(names::LIST_CONTAINERS, json!({}))]
     );
 }
+
+#[test]
+fn slots_read_half_hours_filler_words_quoted_terms_and_joined_names() {
+    let w = |q: &str| words(q);
+    assert_eq!(
+        wanted_window(&w("chatty logs from the past half hour")),
+        Some("30m".into())
+    );
+    assert_eq!(
+        wanted_window(&w("logs de plex de la dernière demi-heure")),
+        Some("30m".into())
+    );
+    assert_eq!(
+        wanted_filter(&w("search the sonarr logs for the word error")),
+        Some("error".into())
+    );
+    assert_eq!(
+        wanted_filter(&w("any lines with 'hello' in them in chatty's output?")),
+        Some("hello".into())
+    );
+    let known = strings(&["backup", "plex"]);
+    assert_eq!(
+        mentioned_containers(&w("Was steht im Log vom backup-Container?"), &known),
+        ["backup"]
+    );
+    assert_eq!(vocabulary::respelt("procesor"), Some("processor"));
+}

@@ -230,19 +230,30 @@ pub(super) fn respelt(word: &str) -> Option<&'static str> {
     if word.chars().count() < 6 || known_word(word) || !word.chars().all(char::is_alphabetic) {
         return None;
     }
-    let mut found: Option<&'static str> = None;
+    let mut found: Vec<&'static str> = Vec::new();
     for variant in one_deleted(word).into_iter().chain([word.to_owned()]) {
         for &candidate in SPELLING.get(&variant).into_iter().flatten() {
-            if strsim::damerau_levenshtein(word, candidate) != 1 {
-                continue;
-            }
-            match found {
-                Some(other) if other != candidate => return None,
-                _ => found = Some(candidate),
+            if strsim::damerau_levenshtein(word, candidate) == 1 && !found.contains(&candidate) {
+                found.push(candidate);
             }
         }
     }
-    found
+    match found.as_slice() {
+        [only] => Some(only),
+        // "procesor": a letter left out is the likeliest slip, so when one word is the question's
+        // with a letter added back ("processor") and the others differ by a changed letter
+        // ("procesos"), that one is meant.
+        _ => {
+            let longer: Vec<&&str> = found
+                .iter()
+                .filter(|c| c.chars().count() == word.chars().count() + 1)
+                .collect();
+            match longer.as_slice() {
+                [only] => Some(**only),
+                _ => None,
+            }
+        }
+    }
 }
 
 /// Words of a question: lowercase, punctuation trimmed.
