@@ -226,7 +226,17 @@ pub(super) fn light_verb<'a>(action: &str, object: &[&'a str]) -> (String, Vec<&
 
 /// "plex needs a restart", "the pool could use a scrub": a statement that is a request.
 pub(super) fn need_frame(clause: &[&str], i: usize, question: bool) -> Option<Refusal> {
-    let previous = i.checked_sub(1).map(|p| clause[p]);
+    // "the nas could really use a restart": an adverb between the modal and its verb.
+    let previous = i
+        .checked_sub(1)
+        .map(|p| clause[p])
+        .filter(|w| {
+            !matches!(
+                *w,
+                "really" | "definitely" | "probably" | "seriously" | "surely"
+            )
+        })
+        .or_else(|| i.checked_sub(2).map(|p| clause[p]));
     // "jellyfin could do with a restart", "go ahead with the reboot", "time for a reboot".
     let wants = match clause[i] {
         "needs" | "need" | "requires" | "require" | "deserves" | "wants" => true,
@@ -275,6 +285,11 @@ pub(super) fn need_frame(clause: &[&str], i: usize, question: bool) -> Option<Re
                     | "forced"
                     | "graceful"
                     | "complete"
+                    | "nightly"
+                    | "daily"
+                    | "weekly"
+                    | "regular"
+                    | "real"
                     | "to"
                     | "be"
             )

@@ -288,7 +288,7 @@ pub(super) fn category(action: &str, object: &[String]) -> Option<Category> {
         use Category::*;
         let strong = match action {
             "restart" | "stop" | "kill" | "pause" => ContainerLifecycle,
-            "reboot" | "shutdown" => HostPower,
+            "reboot" | "shutdown" | "wake" => HostPower,
             "delete" | "wipe" => Files,
             "update" | "deploy" => Deployment,
             "install" | "uninstall" => Packages,

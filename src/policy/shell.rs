@@ -88,19 +88,82 @@ pub(super) fn shell_after_verb(clause: &[String]) -> Option<Refusal> {
         });
     }
     match clause.first().map(String::as_str) {
+        // "fais un docker compose up -d", "haz un …", "doe een …": do or run, in each language.
         Some(
             "run" | "execute" | "exec" | "type" | "enter" | "paste" | "try" | "issue" | "send"
-            | "do" | "invoke" | "call",
+            | "do" | "invoke" | "call" | "fais" | "faites" | "lance" | "execute-moi" | "mach"
+            | "macht" | "fuhr" | "fuehr" | "haz" | "haga" | "ejecuta" | "ejecute" | "corre" | "fai"
+            | "esegui" | "lancia" | "faz" | "faca" | "executa" | "roda" | "doe" | "voer" | "draai",
         ) => {
             let rest = &clause[1..];
             let skip = rest
                 .iter()
-                .take_while(|w| matches!(w.as_str(), "a" | "an" | "the" | "this" | "me"))
+                .take_while(|w| {
+                    matches!(
+                        w.as_str(),
+                        "a" | "an"
+                            | "the"
+                            | "this"
+                            | "me"
+                            | "un"
+                            | "une"
+                            | "ein"
+                            | "einen"
+                            | "uno"
+                            | "una"
+                            | "um"
+                            | "uma"
+                            | "een"
+                            | "mal"
+                    )
+                })
                 .count();
             shell_command(&rest[skip..])
         }
         _ => None,
     }
+}
+
+/// `docker compose -f /srv/arr/compose.yml -p arr up -d` read as `docker compose up -d`: the
+/// options before the subcommand, and the values of those that take one, say nothing of what it
+/// does.
+fn global_options_left_out(words: &[String]) -> Vec<String> {
+    let mut kept = Vec::with_capacity(words.len());
+    let mut iter = words.iter().enumerate().peekable();
+    let mut subcommand_seen = 0;
+    while let Some((i, word)) = iter.next() {
+        let grouped = i == 1 && matches!(word.as_str(), "compose" | "container" | "image");
+        if subcommand_seen < 2 && i > 0 && word.starts_with('-') && !grouped {
+            let takes_value = matches!(
+                word.as_str(),
+                "-f" | "--file"
+                    | "-p"
+                    | "--project-name"
+                    | "-h"
+                    | "--host"
+                    | "-c"
+                    | "--context"
+                    | "--env-file"
+                    | "--project-directory"
+                    | "--profile"
+                    | "--config"
+                    | "--log-level"
+            );
+            if takes_value && !word.contains('=') {
+                iter.next();
+            }
+            continue;
+        }
+        if i > 0 {
+            subcommand_seen += usize::from(!grouped) + usize::from(grouped);
+        }
+        kept.push(word.clone());
+        if subcommand_seen >= 2 || (i > 0 && !grouped) {
+            kept.extend(iter.by_ref().map(|(_, w)| w.clone()));
+            break;
+        }
+    }
+    kept
 }
 
 /// Read-only subcommands of the tools below: `docker ps`, `zpool status`, `ufw status`.
@@ -171,6 +234,16 @@ pub(super) fn shell_command(words: &[String]) -> Option<Refusal> {
     let words = match words.first().map(String::as_str) {
         Some("sudo" | "doas") if words.len() > 1 => &words[1..],
         _ => words,
+    };
+    let without_options;
+    let words = if words
+        .first()
+        .is_some_and(|w| w.starts_with("docker") || w.starts_with("podman"))
+    {
+        without_options = global_options_left_out(words);
+        without_options.as_slice()
+    } else {
+        words
     };
     let word = words.first()?.as_str();
     let next = words.get(1).map(String::as_str);

@@ -193,7 +193,7 @@ pub(super) fn category_for(action: &str, object: &[&str]) -> Option<Category> {
             },
         ),
         "shutdown" | "shut down" | "shut off" | "poweroff" | "power off" | "power down"
-        | "halt" | "hibernate" | "suspend" | "turn off" | "switch off" => {
+        | "halt" | "hibernate" | "suspend" | "turn off" | "switch off" | "wake" | "wake up" => {
             if object.is_empty() || t.host && !t.containers {
                 Some(HostPower)
             } else {
