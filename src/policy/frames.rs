@@ -132,6 +132,9 @@ pub(super) fn classify_clause(
         if let Some(refusal) = need_frame(&clause, i, question) {
             return Some(refusal);
         }
+        if !question && let Some(refusal) = state_wish(&clause, i) {
+            return Some(refusal);
+        }
         let Some(hit) = verb_at(&clause, i) else {
             continue;
         };
@@ -180,6 +183,38 @@ pub(super) fn classify_clause(
         }
     }
     None
+}
+
+/// "I want all unused images gone", "I want avahi off", "it'd be nice if those dangling images
+/// went away": a wish for a state only a change could bring.
+fn state_wish(clause: &[&str], i: usize) -> Option<Refusal> {
+    let action = match clause[i] {
+        "gone" | "away" => "delete",
+        "off" | "offline" | "down" | "dead" => "turn off",
+        _ => return None,
+    };
+    let mut prefix: Vec<&str> = clause[..i]
+        .iter()
+        .copied()
+        .filter(|w| !POLITE.contains(w))
+        .collect();
+    // "… went away", "… would go away": the verb of motion is part of the state.
+    if prefix
+        .last()
+        .is_some_and(|w| matches!(*w, "went" | "go" | "goes" | "gone"))
+    {
+        prefix.pop();
+    }
+    if prefix.is_empty() || !participle_frame(&prefix) {
+        return None;
+    }
+    let object: Vec<&str> = prefix.iter().skip(1).copied().collect();
+    let category = category_for(action, &object)?;
+    Some(Refusal {
+        category,
+        action: action.to_owned(),
+        target: target_of(&object),
+    })
 }
 
 /// "do a restart of plex", "give sonarr a kick", "trigger a scrub": the noun is the action.

@@ -175,7 +175,53 @@ fn is_filler(word: &str, languages: &Languages) -> bool {
 }
 
 /// Whether the words before a verb make it a request.
+/// "Stopt u alstublieft de FTP-dienst", "Verwijdert u snapd": the Dutch polite order puts the
+/// verb with its -t first and "u" after it.
+fn formal_dutch_order(clause: &[String], languages: &Languages) -> Option<Refusal> {
+    let [verb, you, rest @ ..] = clause else {
+        return None;
+    };
+    if you != "u" {
+        return None;
+    }
+    let stem = verb.strip_suffix('t')?;
+    let form = languages
+        .forms
+        .get(stem)?
+        .iter()
+        .find(|f| f.kind == Kind::Imperative)?;
+    let object: Vec<String> = rest
+        .iter()
+        .filter(|w| !languages.polite.contains(*w))
+        .cloned()
+        .collect();
+    let english = english_object(&object, languages);
+    let category = category(&form.action, &english)?;
+    let named: Vec<&str> = english.iter().map(String::as_str).collect();
+    Some(Refusal {
+        category,
+        action: form.action.clone(),
+        target: target_of(&named),
+    })
+}
+
+/// "Cada noche a las 2", "Tra 20 minuti", "Daqui a 20 minutos": a time and nothing else before
+/// the verb, which makes it an order for later.
+fn later(prefix: &[String], languages: &Languages) -> bool {
+    prefix
+        .first()
+        .is_some_and(|w| languages.time_openers.contains(w))
+        && prefix.iter().all(|w| {
+            languages.time_openers.contains(w)
+                || languages.time_words.contains(w)
+                || w.chars().next().is_some_and(|c| c.is_ascii_digit())
+        })
+}
+
 fn asked(prefix: &[String], hit_kind: Kind, after: &[String], languages: &Languages) -> bool {
+    if hit_kind == Kind::Imperative && later(prefix, languages) {
+        return true;
+    }
     // "faut-il", "dois-je", "peut-on" ask for advice; "peux-tu" asks for the action.
     let inverted = |at: usize| {
         prefix
@@ -188,11 +234,24 @@ fn asked(prefix: &[String], hit_kind: Kind, after: &[String], languages: &Langua
         return false;
     }
     let request_at = prefix.iter().rposition(|w| languages.request.contains(w));
+    // "zou u plex willen herstarten?" asks the assistant; "zou ik plex moeten herstarten?" asks
+    // for advice: a word that does both is a request when "you" follows it.
+    let addressed = |at: usize| {
+        languages.request.contains(&prefix[at])
+            && prefix.get(at + 1).is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "u" | "je" | "jij" | "jullie" | "tu" | "vous" | "du" | "ihr"
+                )
+            })
+    };
     let question_at = prefix
         .iter()
-        .rposition(|w| {
-            languages.question.contains(w)
-                || super::lexicon::QUESTION_OPENERS.contains(w) && !languages.request.contains(w)
+        .enumerate()
+        .rposition(|(at, w)| {
+            (languages.question.contains(w)
+                || super::lexicon::QUESTION_OPENERS.contains(w) && !languages.request.contains(w))
+                && !addressed(at)
         })
         .or_else(|| {
             languages.question_phrases.iter().find_map(|phrase| {
@@ -316,6 +375,9 @@ pub(super) fn classify_sentence(sentence: &str) -> Option<Refusal> {
 }
 
 fn classify_clause(clause: &[String], languages: &Languages) -> Option<Refusal> {
+    if let Some(refusal) = formal_dutch_order(clause, languages) {
+        return Some(refusal);
+    }
     for hit in find_verbs(clause, languages) {
         let prefix: Vec<String> = clause[..hit.at]
             .iter()
@@ -343,6 +405,11 @@ fn classify_clause(clause: &[String], languages: &Languages) -> Option<Refusal> 
         let english = english_object(&object, languages);
         let Some(category) = category(&form.action, &english) else {
             continue;
+        };
+        let category = if later(&prefix, languages) {
+            Category::Automation
+        } else {
+            category
         };
         let named: Vec<&str> = english.iter().map(String::as_str).collect();
         return Some(Refusal {

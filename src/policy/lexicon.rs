@@ -259,6 +259,8 @@ struct LanguageWordsFile {
     on_request: Vec<String>,
     ongoing: Vec<String>,
     completed: Vec<String>,
+    time_openers: Vec<String>,
+    time_words: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -342,6 +344,10 @@ pub(super) struct Languages {
     pub(super) ongoing: Vec<Vec<String>>,
     /// "appliquée", "eingespielt": an act named by a noun was carried out.
     pub(super) completed: WordSet,
+    /// "cada", "ogni", "dentro": a time that opens an order for later.
+    pub(super) time_openers: WordSet,
+    /// "noche", "alle", "minutos": the rest of such a time.
+    pub(super) time_words: WordSet,
     pub(super) things: HashMap<String, String>,
 }
 
@@ -464,6 +470,8 @@ impl Languages {
         extend(&mut into.future, &words.future);
         extend(&mut into.need, &words.need);
         extend(&mut into.completed, &words.completed);
+        extend(&mut into.time_openers, &words.time_openers);
+        extend(&mut into.time_words, &words.time_words);
         let phrases = |list: &[String]| -> Vec<Vec<String>> {
             list.iter()
                 .map(|phrase| super::languages::tokens(&fold_lexicon(phrase)))

@@ -42,6 +42,9 @@ pub(super) fn fold_characters(text: &str) -> String {
             c if c.is_whitespace() => out.push(' '),
             // Format characters (zero-width, bidi controls, U+2063 …) are invisible by definition.
             c if c.general_category() == GeneralCategory::Format => {}
+            // A Latin letter with accents is the letter: "ó" → "o". decancer 3.3.3 reads "ó",
+            // "ô" and "õ" as "p", "q" and "r", so it is not asked about these.
+            c if accented_latin(c).is_some() => out.extend(accented_latin(c)),
             c => match decancer::cure_char(c, decancer_options()) {
                 decancer::Translation::Character(folded) => out.push(folded),
                 decancer::Translation::String(folded) => out.push_str(&folded),
@@ -50,6 +53,17 @@ pub(super) fn fold_characters(text: &str) -> String {
         }
     }
     out
+}
+
+/// The ASCII letter a precomposed Latin letter with diacritics decomposes to, if it does.
+fn accented_latin(c: char) -> Option<char> {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let mut parts = std::iter::once(c).nfd();
+    let base = parts.next()?;
+    let mut marks = parts.peekable();
+    (base.is_ascii_alphabetic() && marks.peek().is_some() && marks.all(is_combining_mark))
+        .then_some(base)
 }
 
 /// Markdown that wraps a request without changing it: code fences, inline code, block quotes,
@@ -411,6 +425,18 @@ pub(super) fn is_auxiliary(word: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn accented_letters_fold_to_their_letter() {
+        for (written, folded) in [
+            ("Actualización aplicada", "actualizacion aplicada"),
+            ("contrôle de l'hôte", "controle de l'hote"),
+            ("atualizações", "atualizacoes"),
+            ("ÓSCAR", "oscar"),
+        ] {
+            assert_eq!(super::normalize(written).trim(), folded);
+        }
+    }
+
     use super::normalize;
 
     #[test]

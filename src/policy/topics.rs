@@ -353,11 +353,27 @@ pub(super) fn category_for(action: &str, object: &[&str]) -> Option<Category> {
             }
         }
         "signal" => (!object.is_empty()).then_some(Services),
+        // "clone yesterday's snapshot", "retag the image", "renice the process", "flash the HBA
+        // firmware", "cancel the running scrub": the object says what changes.
+        "clone" | "swap" | "retag" | "push" | "renice" | "symlink" | "flash" | "cancel" => {
+            if reading || object.is_empty() {
+                None
+            } else {
+                Some(by_object().unwrap_or(match action {
+                    "retag" | "push" => Deployment,
+                    "renice" => Services,
+                    "symlink" => Files,
+                    "flash" => Packages,
+                    "clone" => Storage,
+                    _ => ContainerLifecycle,
+                }))
+            }
+        }
         // "put the server to sleep", "put plex in maintenance mode".
         "put" => {
             if object
                 .iter()
-                .any(|w| matches!(*w, "sleep" | "standby" | "hibernation"))
+                .any(|w| matches!(*w, "sleep" | "standby" | "hibernation" | "suspend"))
             {
                 Some(HostPower)
             } else if object
