@@ -433,7 +433,7 @@ mod tests {
             ("atualizações", "atualizacoes"),
             ("ÓSCAR", "oscar"),
         ] {
-            assert_eq!(super::normalize(written).trim(), folded);
+            assert_eq!(normalize(written).trim(), folded);
         }
     }
 
