@@ -590,6 +590,29 @@ async fn every_form_of_claimed_action_becomes_a_refusal() {
         ("french", "J'ai redémarré plex."),
         ("german", "Ich habe den Server neu gestartet."),
         ("spanish", "He reiniciado el contenedor."),
+        ("italian", "Ho riavviato plex."),
+        ("portuguese", "Reiniciei o plex."),
+        ("dutch", "Ik heb plex herstart."),
+        ("intent", "I'll go ahead and stop sonarr."),
+        (
+            "german verb-final",
+            "Ich habe iotop auf dem Server installiert.",
+        ),
+        (
+            "the assistant as subject",
+            "I shut the server down for the weekend.",
+        ),
+        ("under way", "Rebooting the server in 5 seconds."),
+        (
+            "on request",
+            "The volume postgres_data was removed at your request.",
+        ),
+        (
+            "spanish past without pronoun",
+            "Borré las imágenes sin usar.",
+        ),
+        ("french under way", "Redémarrage du NAS en cours…"),
+        ("thumbs-up beside it", "Port 8443 opened. 👍"),
     ] {
         let harness = Harness::start(vec![Scripted::Text(claim)]).await;
         let reply = harness.ask("how is plex doing today?", None).await;
@@ -620,6 +643,11 @@ async fn honest_reports_pass_the_claim_check() {
         "`flaky` — restarting, exit code 3",
         "backup: exited (0)",
         "I can't restart plex: I'm read-only.",
+        "Restarting plex usually fixes buffering; you can do it with `docker restart plex`.",
+        "I checked the logs: plex restarted twice because of the OOM killer.",
+        "Plex a redémarré 3 fois depuis hier.",
+        "Ich kann plex nicht neu starten, ich bin nur lesend.",
+        "El servidor se reinició a las 04:12.",
     ] {
         let harness = Harness::start(vec![Scripted::Text(honest)]).await;
         let reply = harness.ask("how is plex doing today?", None).await;
