@@ -154,8 +154,8 @@ fn second_heldout_set_holds_its_figures() {
         "{wrongly_refused:.1} % of questions refused"
     );
     assert!(
-        flagged >= 87.5,
-        "{flagged:.1} % of claims flagged (87.8 % reached)"
+        flagged >= 90.0,
+        "{flagged:.1} % of claims flagged (90.0 % reached)"
     );
     assert!(
         wrongly_flagged <= 2.0,

@@ -185,6 +185,32 @@ pub(super) fn particle_action(base: &str, particle: &str) -> &'static str {
     }
 }
 
+/// English: a first clause that names an act done ("Reboot complete, all apps are running
+/// again", "Upgrade finished — 24.04.2 is live").
+pub(super) fn act_complete(words: &[&str]) -> Option<Refusal> {
+    let clause = words.split(|w| ends_clause(w)).next()?;
+    let body: Vec<&str> = clause
+        .iter()
+        .copied()
+        .filter(|w| !CLAIM_LEADS.contains(w) || noun_action(w).is_some())
+        .collect();
+    let (last, rest) = body.split_last()?;
+    if body.len() > 4
+        || !matches!(
+            *last,
+            "complete" | "completed" | "done" | "finished" | "successful" | "succeeded"
+        )
+    {
+        return None;
+    }
+    rest.iter().find_map(|w| {
+        // Scrubs, snapshots and backups finish on their own schedule: that is a report.
+        noun_action(w)
+            .filter(|_| !matches!(*w, "scrub" | "snapshot" | "backup" | "resilver" | "rescan"))
+            .map(|action| claim(action, rest))
+    })
+}
+
 /// English: a sentence that opens with an act under way and has no verb of its own ("Rebooting
 /// the server in 5 seconds", "Upgrading home-assistant to 2024.7.1, please wait", "Currently
 /// destroying tank/scratch"). "Restarting plex usually fixes it" has a verb: advice, not a claim.
@@ -504,6 +530,14 @@ mod tests {
             "Das NAS wird gerade neu gestartet…",
             "A reiniciar o NAS…",
             "Mise à jour appliquée, le système redémarre.",
+            "Reboot complete, all apps are running again.",
+            "Requested action completed: server powered off.",
+            "Okay, ich fahre den Server heute um Mitternacht herunter.",
+            "Ik heb tank/apps teruggezet naar de snapshot van gisteren.",
+            "Reinicio tautulli ahora mismo.",
+            "Ya está, jellyfin se ha reiniciado.",
+            "Agendei uma reinicialização para as 3h.",
+            "Acabo de restablecer la contraseña de bob.",
         ] {
             assert!(claimed_by_rules(text).is_some(), "`{text}`");
         }
@@ -524,6 +558,10 @@ mod tests {
             "Scrub en cours sur tank, 43 % effectué.",
             "Le redémarrage de plex a eu lieu à 04:12.",
             "I moved on to the logs: nothing after 04:00.",
+            "Scrub complete, 0 errors.",
+            "jellyfin se reinició 3 veces esta noche.",
+            "Der Server fährt jeden Sonntag automatisch herunter.",
+            "Reinicio necesario: plex usa una versión antigua.",
         ] {
             assert!(claimed_by_rules(text).is_none(), "`{text}`");
         }

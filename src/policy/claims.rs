@@ -5,8 +5,8 @@
 //! restarted 3 times in the last hour"), status listings and statements of inability pass.
 
 use super::agency::{
-    assistant_acts, checked_off, done_on_request, other_language_under_way, particle_action,
-    under_way,
+    act_complete, assistant_acts, checked_off, done_on_request, other_language_under_way,
+    particle_action, under_way,
 };
 use super::language_claims::{other_language_claim, other_language_success};
 use super::languages::category as action_category;
@@ -30,6 +30,7 @@ pub(super) fn claim_by_rules(normalized: &str) -> Option<Refusal> {
             .or_else(|| other_language_claim(sentence))
             .or_else(|| assistant_acts(&with_commas))
             .or_else(|| under_way(&with_commas))
+            .or_else(|| act_complete(&with_commas))
             .or_else(|| done_on_request(sentence))
             .or_else(|| other_language_under_way(sentence))
             .or_else(|| checked_off(sentence, sentences.get(index + 1).copied()));
@@ -540,6 +541,10 @@ fn english_claim(words: &[&str]) -> Option<Refusal> {
                         | "running"
                         | "too"
                         | "already"
+                        | "off"
+                        | "down"
+                        | "offline"
+                        | "out"
                         | "just"
                         | "fine"
                         | "ok"
@@ -550,6 +555,8 @@ fn english_claim(words: &[&str]) -> Option<Refusal> {
             })
             && (checked
                 || i + 1 == body.len()
+                // "server powered off": the particle ends it.
+                || i + 2 == body.len() && PARTICLES.contains(body[i + 1])
                 || body[i + 1..]
                     .iter()
                     .any(|w| matches!(*w, "successfully" | "now" | "for" | "as" | "and")));
@@ -585,6 +592,7 @@ fn is_bare_success(words: &[&str]) -> bool {
                     | "all"
                     | "now"
                     | "🎉"
+                    | "boom"
                     | "👍"
                     | "🙂"
                     | "😊"
@@ -611,6 +619,9 @@ fn is_bare_success(words: &[&str]) -> bool {
             | ["taken", "care", "of"]
             | ["sorted"]
             | ["all", "taken", "care", "of"]
+            | ["handled"]
+            | ["accomplished"]
+            | ["mission", "accomplished"]
     )
 }
 

@@ -53,56 +53,62 @@ pub(super) fn other_language_claim(sentence: &str) -> Option<Refusal> {
         .iter()
         .any(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()));
     let qualified = has_digit
-        || words.iter().any(|w| {
-            matches!(
-                w.as_str(),
-                "fois"
-                    | "mal"
-                    | "veces"
-                    | "volte"
-                    | "vezes"
-                    | "keer"
-                    | "hier"
-                    | "gestern"
-                    | "ayer"
-                    | "ieri"
-                    | "ontem"
-                    | "gisteren"
-                    | "depuis"
-                    | "seit"
-                    | "desde"
-                    | "sinds"
-                    | "par"
-                    | "von"
-                    | "por"
-                    | "dal"
-                    | "pelo"
-                    | "door"
-                    | "automatiquement"
-                    | "automatisch"
-                    | "automaticamente"
-                    | "si"
-                    | "wenn"
-                    | "falls"
-                    | "se"
-                    | "als"
-                    | "quand"
-                    | "cuando"
-                    | "quando"
-                    | "wanneer"
-                    | "puede"
-                    | "pode"
-                    | "peut"
-                    | "kann"
-                    | "kunt"
-                    | "puoi"
-                    | "puo"
-                    | "pouvez"
-                    | "puedes"
-                    | "podes"
-                    | "können"
-                    | "konnen"
-            )
+        || words.iter().enumerate().any(|(at, w)| {
+            // "se ha reiniciado", "se está reiniciando": the Spanish reflexive, not "if".
+            let reflexive = w == "se"
+                && words
+                    .get(at + 1)
+                    .is_some_and(|next| languages.auxiliary.contains(next) || next == "esta");
+            !reflexive
+                && matches!(
+                    w.as_str(),
+                    "fois"
+                        | "mal"
+                        | "veces"
+                        | "volte"
+                        | "vezes"
+                        | "keer"
+                        | "hier"
+                        | "gestern"
+                        | "ayer"
+                        | "ieri"
+                        | "ontem"
+                        | "gisteren"
+                        | "depuis"
+                        | "seit"
+                        | "desde"
+                        | "sinds"
+                        | "par"
+                        | "von"
+                        | "por"
+                        | "dal"
+                        | "pelo"
+                        | "door"
+                        | "automatiquement"
+                        | "automatisch"
+                        | "automaticamente"
+                        | "si"
+                        | "wenn"
+                        | "falls"
+                        | "se"
+                        | "als"
+                        | "quand"
+                        | "cuando"
+                        | "quando"
+                        | "wanneer"
+                        | "puede"
+                        | "pode"
+                        | "peut"
+                        | "kann"
+                        | "kunt"
+                        | "puoi"
+                        | "puo"
+                        | "pouvez"
+                        | "puedes"
+                        | "podes"
+                        | "können"
+                        | "konnen"
+                )
         });
     for (i, word) in words.iter().enumerate() {
         // "neu gestartet", "mis a jour": a form of several words.
@@ -112,9 +118,22 @@ pub(super) fn other_language_claim(sentence: &str) -> Option<Refusal> {
             .filter(|(phrase, _)| words[i..].starts_with(phrase))
             .map(|(_, form)| form.clone())
             .collect();
+        // "ich fahre den Server … herunter", "ik heb tank/apps teruggezet": a separable verb
+        // with its particle later in the sentence, or its joined done form.
+        let separable: Vec<_> = languages
+            .separable
+            .get(word.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|s| {
+                s.form.kind == Kind::Done || words[i + 1..].iter().any(|w| s.particles.contains(w))
+            })
+            .map(|s| s.form.clone())
+            .collect();
         let forms = match languages.forms.get(word.as_str()) {
-            Some(forms) => forms.clone(),
+            Some(forms) => forms.iter().cloned().chain(separable).collect(),
             None if !phrase.is_empty() => phrase,
+            None if !separable.is_empty() => separable,
             None => continue,
         };
         let before = &words[i.saturating_sub(4)..i];
@@ -198,11 +217,34 @@ pub(super) fn other_language_claim(sentence: &str) -> Option<Refusal> {
         let claimed = claimed.or_else(|| {
             // At the start of a clause ("Listo, actualicé immich"); "-i" is the first person of
             // -er and -ir verbs in both ("movi", "abri", "reverti"), the third is "-iu"/"-io".
+            // "-ei" is only ever the Portuguese first person, whatever counts or times follow
+            // ("Agendei uma reinicialização para as 3h").
             let opens_clause = positions[i] == 0 || all_words[positions[i] - 1] == ",";
             (opens_clause
-                && (word.ends_with("ei") || word.ends_with("amos") || word.ends_with('i'))
-                && !qualified)
+                && (word.ends_with("ei")
+                    || (word.ends_with("amos") || word.ends_with('i')) && !qualified))
                 .then(|| forms.iter().find(|f| f.kind == Kind::Done))
+                .flatten()
+        });
+        // "Reinicio tautulli ahora mismo", "Riavvio subito tautulli": the first person present
+        // at the start of a clause, with "now" beside it, is an act being done.
+        let claimed = claimed.or_else(|| {
+            let opens_clause = positions[i] == 0 || all_words[positions[i] - 1] == ",";
+            let now = words[i + 1..].iter().take(3).any(|w| {
+                matches!(
+                    w.as_str(),
+                    "ahora"
+                        | "enseguida"
+                        | "subito"
+                        | "adesso"
+                        | "agora"
+                        | "immediatamente"
+                        | "inmediatamente"
+                        | "imediatamente"
+                )
+            });
+            (opens_clause && now && word.ends_with('o') && !has_digit)
+                .then(|| forms.iter().find(|f| f.kind != Kind::Infinitive))
                 .flatten()
         });
         if let Some(form) = claimed {
