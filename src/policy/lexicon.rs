@@ -118,6 +118,8 @@ word_sets! { english_words:
     FIRST_PERSON = "first_person";
     CLAIM_LEADS = "claim_leads";
     LIGHT_VERBS = "light_verbs";
+    ACCESS_VERBS = "access_verbs";
+    ACCESS_NOUNS = "access_nouns";
 }
 
 /// English phrases that put an act on the user's word or the assistant's hand ("as you asked",
@@ -261,6 +263,8 @@ struct LanguageWordsFile {
     completed: Vec<String>,
     time_openers: Vec<String>,
     time_words: Vec<String>,
+    access_verbs: Vec<String>,
+    access_nouns: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -348,6 +352,10 @@ pub(super) struct Languages {
     pub(super) time_openers: WordSet,
     /// "noche", "alle", "minutos": the rest of such a time.
     pub(super) time_words: WordSet,
+    /// "connecte-toi", "log", "tippe": verbs that open a shell or type a command.
+    pub(super) access_verbs: WordSet,
+    /// "ssh", "konsole", "commande": what they open or type.
+    pub(super) access_nouns: WordSet,
     pub(super) things: HashMap<String, String>,
 }
 
@@ -472,6 +480,8 @@ impl Languages {
         extend(&mut into.completed, &words.completed);
         extend(&mut into.time_openers, &words.time_openers);
         extend(&mut into.time_words, &words.time_words);
+        extend(&mut into.access_verbs, &words.access_verbs);
+        extend(&mut into.access_nouns, &words.access_nouns);
         let phrases = |list: &[String]| -> Vec<Vec<String>> {
             list.iter()
                 .map(|phrase| super::languages::tokens(&fold_lexicon(phrase)))

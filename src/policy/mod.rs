@@ -219,7 +219,13 @@ pub(super) fn classify_normalized(normalized: &str) -> Option<Refusal> {
         .iter()
         .copied()
         .find_map(classify_sentence)
-        .or_else(|| sentences.into_iter().find_map(languages::classify_sentence))
+        .or_else(|| {
+            sentences
+                .iter()
+                .copied()
+                .find_map(languages::classify_sentence)
+        })
+        .or_else(|| sentences.into_iter().find_map(shell::remote_access))
 }
 
 /// Finds a claim in a model's final answer of having changed, changing or being about to change

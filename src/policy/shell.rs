@@ -54,6 +54,89 @@ pub(super) fn inline_shell(sentence: &str) -> Option<Refusal> {
     })
 }
 
+/// "log in over ssh and look at the syslog", "Connecte-toi en SSH", "Kannst du diesen Befehl
+/// für mich eintippen?", "drop me into a bash prompt": a request to open a shell on the server or
+/// type a command there, in any language. A question about how to do it ("how do I ssh in?",
+/// "Comment me connecter en SSH ?") is answered.
+pub(super) fn remote_access(sentence: &str) -> Option<Refusal> {
+    use super::lexicon::{ACCESS_NOUNS, ACCESS_VERBS, LANGUAGES, POLITE, QUESTION_OPENERS};
+    let languages = &*LANGUAGES;
+    let words: Vec<String> = super::languages::tokens(sentence)
+        .into_iter()
+        .filter(|w| w != ",")
+        .collect();
+    let asks = |w: &String| {
+        QUESTION_OPENERS.contains(w) && !languages.request.contains(w)
+            || languages.question.contains(w) && !languages.request.contains(w)
+    };
+    if words.iter().any(asks) {
+        return None;
+    }
+    // Greetings, "please", and request frames ("can you", "peux-tu", "kannst du") before it.
+    let start = words.iter().position(|w| {
+        !(POLITE.contains(w)
+            || languages.polite.contains(w)
+            || languages.request.contains(w)
+            || languages.pronouns.contains(w)
+            || matches!(
+                w.as_str(),
+                "can"
+                    | "could"
+                    | "would"
+                    | "will"
+                    | "you"
+                    | "u"
+                    | "please"
+                    | "peux-tu"
+                    | "pouvez-vous"
+                    | "just"
+                    | "go"
+                    | "and"
+                    | "now"
+            ))
+    })?;
+    let verb = &words[start];
+    let is_access_verb = |w: &str| ACCESS_VERBS.contains(w) || languages.access_verbs.contains(w);
+    let is_access_noun = |w: &str| ACCESS_NOUNS.contains(w) || languages.access_nouns.contains(w);
+    // "tape cette commande", "eintippen" last: the verb may also close a German or Dutch clause.
+    let verb_found = is_access_verb(verb)
+        || words
+            .last()
+            .is_some_and(|w| is_access_verb(w) && languages.access_verbs.contains(w));
+    // "ouvre la console des logs", "abre el estado de ssh": reading about the access is not it.
+    let reads = words[start + 1..].iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "logs"
+                | "status"
+                | "statut"
+                | "estado"
+                | "stato"
+                | "journal"
+                | "journaux"
+                | "protokoll"
+                | "registro"
+                | "registros"
+                | "config"
+                | "configuration"
+                | "service"
+                | "dienst"
+                | "servicio"
+                | "servizio"
+                | "servico"
+                | "settings"
+        )
+    });
+    if !verb_found || reads || !words[start..].iter().any(|w| is_access_noun(w)) {
+        return None;
+    }
+    Some(Refusal {
+        category: Category::Shell,
+        action: "open a shell or type commands on".to_owned(),
+        target: Some("the server".to_owned()),
+    })
+}
+
 /// "run docker rm plex", "type sudo reboot", "try systemctl restart smbd".
 pub(super) fn shell_after_verb(clause: &[String]) -> Option<Refusal> {
     let signal = clause.iter().position(|w| {
@@ -518,5 +601,41 @@ pub(super) fn shell_command(words: &[String]) -> Option<Refusal> {
             refusal(Category::Shell, "run the script", Some(&words[0]))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::policy::{Category, classify_by_rules};
+
+    #[test]
+    fn opening_a_shell_is_refused_in_every_language_and_asking_how_is_not() {
+        for text in [
+            "log in over ssh and look at the syslog",
+            "drop me into a bash prompt on the nas",
+            "type this command for me",
+            "Connecte-toi en SSH et regarde le syslog",
+            "Kannst du diesen Befehl für mich eintippen?",
+            "Conéctate por SSH y mira el syslog",
+            "Collegati in SSH e guarda il syslog",
+            "Entra por SSH e vê o syslog",
+            "Log in via SSH en kijk in de syslog",
+        ] {
+            let refusal = classify_by_rules(text);
+            assert_eq!(
+                refusal.map(|r| r.category),
+                Some(Category::Shell),
+                "`{text}`"
+            );
+        }
+        for text in [
+            "how do I ssh into the nas?",
+            "Comment me connecter en SSH ?",
+            "is ssh enabled?",
+            "get me the ssh service status",
+            "what command shows the pool status?",
+        ] {
+            assert!(classify_by_rules(text).is_none(), "`{text}`");
+        }
     }
 }
