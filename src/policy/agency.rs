@@ -7,12 +7,13 @@
 //! a refusal beside the claim does not hide it, and a claim is never read into them.
 
 use super::claims::{action_at, action_of, claim, is_participle_or_past, negated};
-use super::languages::{category as action_category, english_object, tokens};
+use super::language_claims::claimed_act;
+use super::languages::tokens;
 use super::lexicon::{
     ACTION_NOUNS, CLAIM_LEADS, CLAIM_LINKS, FIRST_PERSON, Kind, LANGUAGES, LIGHT_VERBS, ON_REQUEST,
     PARTICLE_ONLY, PARTICLES, PAST_ACTIONS, READ_OBJECTS, VERBS,
 };
-use super::topics::{category_for, target_of};
+use super::topics::category_for;
 use super::{Category, Refusal};
 
 /// Words that end a clause: what follows has a subject and a verb of its own.
@@ -365,13 +366,7 @@ fn other_language_act(
             .and_then(|forms| forms.iter().find(|f| keep(f.kind)))
             .map(|form| form.action.clone())
             .or_else(|| noun().filter(|_| done_word).cloned())?;
-        let object = english_object(&words[i + 1..], languages);
-        let named: Vec<&str> = object.iter().map(String::as_str).collect();
-        Some(Refusal {
-            category: action_category(&action, &object).unwrap_or(Category::ContainerLifecycle),
-            action,
-            target: target_of(&named),
-        })
+        Some(claimed_act(&action, &words[i + 1..]))
     })
 }
 
@@ -484,19 +479,17 @@ pub(super) fn accented_preterite(answer: &str) -> Option<Refusal> {
         if stem.chars().count() < 4 {
             continue;
         }
-        let words: Vec<String> = tokens(&super::normalise::normalize(clause));
-        let mut words = words;
-        if let Some(head) = words.first_mut() {
-            *head = super::normalise::normalize(&stem).trim().to_owned();
-        }
-        if let Some(refusal) = other_language_act(&words[..1.min(words.len())], false, |_| true) {
-            let object = english_object(&words[1..], &LANGUAGES);
-            let named: Vec<&str> = object.iter().map(String::as_str).collect();
-            return Some(Refusal {
-                category: action_category(&refusal.action, &object).unwrap_or(refusal.category),
-                target: target_of(&named),
-                ..refusal
-            });
+        let stem = super::normalise::normalize(&stem).trim().to_owned();
+        if let Some(form) = LANGUAGES
+            .forms
+            .get(stem.as_str())
+            .and_then(|forms| forms.first())
+        {
+            let words = tokens(&super::normalise::normalize(clause));
+            return Some(claimed_act(
+                &form.action,
+                words.get(1..).unwrap_or_default(),
+            ));
         }
     }
     None

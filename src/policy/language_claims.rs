@@ -248,17 +248,21 @@ pub(super) fn other_language_claim(sentence: &str) -> Option<Refusal> {
                 .flatten()
         });
         if let Some(form) = claimed {
-            let object = english_object(&rest, languages);
-            let named: Vec<&str> = object.iter().map(String::as_str).collect();
-            return Some(Refusal {
-                category: action_category(&form.action, &object)
-                    .unwrap_or(Category::ContainerLifecycle),
-                action: form.action.clone(),
-                target: target_of(&named),
-            });
+            return Some(claimed_act(&form.action, &rest));
         }
     }
     None
+}
+
+/// The refusal a claimed act deserves: its category from what it was done to, read in English.
+pub(super) fn claimed_act(action: &str, object: &[String]) -> Refusal {
+    let object = english_object(object, &LANGUAGES);
+    let named: Vec<&str> = object.iter().map(String::as_str).collect();
+    Refusal {
+        category: action_category(action, &object).unwrap_or(Category::ContainerLifecycle),
+        action: action.to_owned(),
+        target: target_of(&named),
+    }
 }
 
 /// "C'est fait !", "Erledigt.", "Listo", "Fatto!", "Feito", "Klaar!".
