@@ -211,41 +211,39 @@ pub(super) fn shell_after_verb(clause: &[String]) -> Option<Refusal> {
 /// options before the subcommand, and the values of those that take one, say nothing of what it
 /// does.
 fn global_options_left_out(words: &[String]) -> Vec<String> {
-    let mut kept = Vec::with_capacity(words.len());
-    let mut iter = words.iter().enumerate().peekable();
-    let mut subcommand_seen = 0;
-    while let Some((i, word)) = iter.next() {
-        let grouped = i == 1 && matches!(word.as_str(), "compose" | "container" | "image");
-        if subcommand_seen < 2 && i > 0 && word.starts_with('-') && !grouped {
-            let takes_value = matches!(
-                word.as_str(),
-                "-f" | "--file"
-                    | "-p"
-                    | "--project-name"
-                    | "-h"
-                    | "--host"
-                    | "-c"
-                    | "--context"
-                    | "--env-file"
-                    | "--project-directory"
-                    | "--profile"
-                    | "--config"
-                    | "--log-level"
-            );
-            if takes_value && !word.contains('=') {
-                iter.next();
-            }
-            continue;
-        }
-        if i > 0 {
-            subcommand_seen += usize::from(!grouped) + usize::from(grouped);
-        }
-        kept.push(word.clone());
-        if subcommand_seen >= 2 || (i > 0 && !grouped) {
-            kept.extend(iter.by_ref().map(|(_, w)| w.clone()));
+    let takes_value = |option: &str| {
+        matches!(
+            option,
+            "-f" | "--file"
+                | "-p"
+                | "--project-name"
+                | "-h"
+                | "--host"
+                | "-c"
+                | "--context"
+                | "--env-file"
+                | "--project-directory"
+                | "--profile"
+                | "--config"
+                | "--log-level"
+        )
+    };
+    let grouped = words
+        .get(1)
+        .is_some_and(|w| matches!(w.as_str(), "compose" | "container" | "image"));
+    let head = if grouped { 2 } else { 1 };
+    let mut kept: Vec<String> = words.iter().take(head).cloned().collect();
+    let mut rest = words.iter().skip(head);
+    while let Some(word) = rest.next() {
+        if !word.starts_with('-') {
+            kept.push(word.clone());
             break;
         }
+        if takes_value(word) && !word.contains('=') {
+            rest.next();
+        }
     }
+    kept.extend(rest.cloned());
     kept
 }
 
