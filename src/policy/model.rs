@@ -86,17 +86,14 @@ fn hash(kind: &[u8], text: &[u8]) -> u64 {
 }
 
 fn hash2(kind: &[u8], first: &[u8], second: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in kind
-        .iter()
-        .chain(&[0])
-        .chain(first)
-        .chain(&[0])
-        .chain(second)
-    {
-        h ^= u64::from(byte);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let h = homelab_kit::fnv1a(
+        kind.iter()
+            .chain(&[0])
+            .chain(first)
+            .chain(&[0])
+            .chain(second)
+            .copied(),
+    );
     // FNV's low bits mix poorly on short inputs; fold the high half in.
     h ^ (h >> 29)
 }

@@ -7,16 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use homelab_kit::{
-    AbortOnDrop, FORGET_IDLE_EVERY, PostedNotices, Unit, Wiring, every, refuse_problems,
-    split_markdown,
+    AbortOnDrop, FORGET_IDLE_EVERY, NoticeBoard, Unit, Wiring, every, post_notices, refuse_problems,
 };
-use homelab_port::Notice;
 use poise::serenity_prelude as serenity;
 use serenity::{
     ApplicationId, ChannelId, CreateMessage, EditMessage, FullEvent, GatewayIntents, GuildId, Http,
     HttpBuilder, LightMethod, MessageId, Request, Route,
 };
-use tokio::sync::mpsc;
 
 use crate::commands::{self, CommandError, Data, no_pings};
 use crate::split::MESSAGE_LIMIT;
@@ -82,15 +79,21 @@ pub async fn run(config: Config, wiring: Wiring) -> Result<(), Error> {
     let janitor_shared = Arc::clone(&shared);
     let _janitor = every(FORGET_IDLE_EVERY, move || janitor_shared.forget_idle());
     let _poster = notices.map(|notices| {
-        let channels = config
+        let channels: Vec<ChannelId> = config
             .notify_channels
             .iter()
             .map(|&id| ChannelId::new(id))
             .collect();
+        if channels.is_empty() {
+            tracing::debug!("no Discord notify_channels; alert notices are not posted to Discord");
+        }
+        let board = DiscordNotices(Arc::clone(&client.http));
         AbortOnDrop(tokio::spawn(post_notices(
-            Arc::clone(&client.http),
+            board,
             channels,
             notices,
+            MESSAGE_LIMIT,
+            Unit::Chars,
         )))
     });
 
@@ -227,49 +230,34 @@ fn framework(
         .build()
 }
 
-/// Posts every notice to every notify channel, split to Discord's message size; a notice that
-/// replaces an earlier one (a resolved alert) edits the first message that one posted. Without
-/// notify channels the notices are drained, so their sender never blocks.
-async fn post_notices(
-    http: Arc<Http>,
-    channels: Vec<ChannelId>,
-    mut notices: mpsc::Receiver<Notice>,
-) {
-    if channels.is_empty() {
-        tracing::debug!("no Discord notify_channels; alert notices are not posted to Discord");
+/// Discord's side of posting notices: a message per piece in each notify channel, edited in place
+/// when the alert it told is resolved.
+struct DiscordNotices(Arc<Http>);
+
+impl NoticeBoard for DiscordNotices {
+    type Place = ChannelId;
+    type Message = (ChannelId, MessageId);
+
+    async fn post(&self, channel: &ChannelId, text: String) -> Option<(ChannelId, MessageId)> {
+        let message = CreateMessage::new()
+            .content(text)
+            .allowed_mentions(no_pings());
+        match channel.send_message(&self.0, message).await {
+            Ok(sent) => Some((*channel, sent.id)),
+            Err(error) => {
+                tracing::warn!(%error, %channel, "could not post an alert notice to Discord");
+                None
+            }
+        }
     }
-    let mut posted: PostedNotices<(ChannelId, MessageId)> = PostedNotices::default();
-    while let Some(notice) = notices.recv().await {
-        let pieces = split_markdown(&notice.text, MESSAGE_LIMIT, Unit::Chars);
-        if let Some(messages) = posted.to_edit(&notice) {
-            // An edit has one message to fill: the first piece, which carries the status line.
-            let content = pieces.first().cloned().unwrap_or_default();
-            for (channel, message) in messages {
-                let edit = EditMessage::new()
-                    .content(content.clone())
-                    .allowed_mentions(no_pings());
-                if let Err(error) = channel.edit_message(&http, *message, edit).await {
-                    tracing::warn!(%error, %channel, "could not edit an alert notice on Discord");
-                }
-            }
-            continue;
+
+    async fn edit(&self, (channel, message): &(ChannelId, MessageId), text: String) {
+        let edit = EditMessage::new()
+            .content(text)
+            .allowed_mentions(no_pings());
+        if let Err(error) = channel.edit_message(&self.0, *message, edit).await {
+            tracing::warn!(%error, %channel, "could not edit an alert notice on Discord");
         }
-        let mut first_messages = Vec::new();
-        for (index, chunk) in pieces.iter().enumerate() {
-            for channel in &channels {
-                let message = CreateMessage::new()
-                    .content(chunk.clone())
-                    .allowed_mentions(no_pings());
-                match channel.send_message(&http, message).await {
-                    Ok(sent) if index == 0 => first_messages.push((*channel, sent.id)),
-                    Ok(_) => {}
-                    Err(error) => {
-                        tracing::warn!(%error, %channel, "could not post an alert notice to Discord");
-                    }
-                }
-            }
-        }
-        posted.remember(&notice, first_messages);
     }
 }
 

@@ -18,7 +18,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use homelab_kit::{Secret, truncate_chars};
+use homelab_kit::{Secret, fnv1a, truncate_chars};
 use homelab_port::{ChatError, Inbound, InboundAlert, Origin, Platform, Rejection, WebhookCall};
 use serde_json::{Value, json};
 
@@ -285,7 +285,7 @@ fn alertmanager(payload: &Value) -> Result<Vec<InboundAlert>, String> {
                 .ok_or("An alert has no `alertname` label.")?;
             let fingerprint = match alert.get("fingerprint").and_then(Value::as_str) {
                 Some(print) if !print.is_empty() => print.to_owned(),
-                _ => fnv1a(&format!("{labels:?}")),
+                _ => fingerprint_of(&format!("{labels:?}")),
             };
             let message = ["summary", "description", "message"]
                 .iter()
@@ -370,7 +370,7 @@ fn slack(payload: &Value) -> Result<InboundAlert, String> {
         .map(|l| l.trim_start_matches(['*', '•', '-', ' ']).to_owned())
         .unwrap_or_else(|| text.clone());
     Ok(InboundAlert {
-        fingerprint: fnv1a(&subject(&title)),
+        fingerprint: fingerprint_of(&subject(&title)),
         resolved,
         severity: severity.to_owned(),
         message: lines
@@ -425,7 +425,7 @@ fn generic(payload: &Value) -> Result<InboundAlert, String> {
     };
     let fingerprint = match optional("fingerprint")? {
         print if !print.is_empty() => print,
-        _ => fnv1a(&title.to_lowercase()),
+        _ => fingerprint_of(&title.to_lowercase()),
     };
     Ok(InboundAlert {
         fingerprint,
@@ -437,15 +437,10 @@ fn generic(payload: &Value) -> Result<InboundAlert, String> {
     })
 }
 
-/// A short stable id for a text (FNV-1a, 64 bits): the same alert text gives the same
-/// fingerprint on every call and across restarts.
-fn fnv1a(text: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+/// A short stable id for a text: the same alert text gives the same fingerprint on every call and
+/// across restarts.
+fn fingerprint_of(text: &str) -> String {
+    format!("{:016x}", fnv1a(text.bytes()))
 }
 
 #[cfg(test)]

@@ -61,12 +61,7 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
 
 /// A quoted FNV-1a hash of the body: stable for a build, different when the file changes.
 fn etag(body: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in body.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("\"{hash:016x}\"")
+    format!("\"{:016x}\"", homelab_kit::fnv1a(body.bytes()))
 }
 
 fn serve(asset: &Asset, request: &HeaderMap) -> Response {

@@ -1,10 +1,70 @@
-//! The messages that keyed notices posted, remembered so that a later notice about the same
-//! alert (its resolution) edits them instead of posting again. Both bots keep one; bounded, so a
-//! server that runs for months does not grow with every alert it ever told.
+//! Posting notices (alerts, digests) to a bot's channels or rooms, written once: each notice is
+//! split to the platform's size, and the messages that keyed notices posted are remembered so that
+//! a later notice about the same alert (its resolution) edits them instead of posting again.
+//! Bounded, so a server that runs for months does not grow with every alert it ever told.
 
 use std::collections::VecDeque;
+use std::future::Future;
 
 use homelab_port::Notice;
+use tokio::sync::mpsc;
+
+use crate::split::{Unit, split_markdown};
+
+/// A platform's side of posting notices: sending one piece to a place and editing a message sent
+/// earlier. A failure is logged by the platform (it knows what to say) and reported as `None`.
+pub trait NoticeBoard: Send + Sync {
+    /// A channel or room notices go to.
+    type Place: Send + Sync;
+    /// A posted message, with the place it is in: what an edit needs.
+    type Message: Send + Sync;
+
+    /// Sends one piece of a notice; `None` when it was not posted.
+    fn post(
+        &self,
+        place: &Self::Place,
+        text: String,
+    ) -> impl Future<Output = Option<Self::Message>> + Send;
+
+    /// Replaces the text of a message this board posted.
+    fn edit(&self, message: &Self::Message, text: String) -> impl Future<Output = ()> + Send;
+}
+
+/// Posts every notice to every place until the channel closes, split to `limit` in `unit`. A
+/// notice that replaces an earlier one (a resolved alert) edits the first message that one posted
+/// in each place: an edit has one message to fill, and the first piece carries the status line. A
+/// place whose first piece fails gets no further pieces of that notice. Without places, notices
+/// are still drained, so their sender never blocks.
+pub async fn post_notices<B: NoticeBoard>(
+    board: B,
+    places: Vec<B::Place>,
+    mut notices: mpsc::Receiver<Notice>,
+    limit: usize,
+    unit: Unit,
+) {
+    let mut posted: PostedNotices<B::Message> = PostedNotices::default();
+    while let Some(notice) = notices.recv().await {
+        let pieces = split_markdown(&notice.text, limit, unit);
+        if let Some(messages) = posted.to_edit(&notice) {
+            let first = pieces.first().cloned().unwrap_or_default();
+            for message in messages {
+                board.edit(message, first.clone()).await;
+            }
+            continue;
+        }
+        let mut first_messages = Vec::new();
+        for place in &places {
+            for (index, piece) in pieces.iter().enumerate() {
+                match board.post(place, piece.clone()).await {
+                    Some(message) if index == 0 => first_messages.push(message),
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+        }
+        posted.remember(&notice, first_messages);
+    }
+}
 
 /// How many keyed notices a bot remembers; the oldest is forgotten first.
 pub const REMEMBERED_NOTICES: usize = 512;
@@ -87,5 +147,73 @@ mod tests {
         posted.remember(&Notice::from("plain"), vec![4]);
         posted.remember(&Notice::keyed("d", "x"), Vec::new());
         assert_eq!(posted.to_edit(&Notice::replacing("b", "y")), Some(&[2][..]));
+    }
+
+    /// Records what the loop asks of a platform; place "down" refuses every post.
+    #[derive(Clone, Default)]
+    struct RecordingBoard(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl NoticeBoard for RecordingBoard {
+        type Place = &'static str;
+        type Message = (&'static str, usize);
+
+        async fn post(&self, place: &&'static str, text: String) -> Option<Self::Message> {
+            let mut log = self.0.lock().unwrap();
+            log.push(format!("post {place}: {text}"));
+            (*place != "down").then_some((*place, log.len()))
+        }
+
+        async fn edit(&self, (place, id): &Self::Message, text: String) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("edit {place}#{id}: {text}"));
+        }
+    }
+
+    #[tokio::test]
+    async fn notices_are_split_posted_everywhere_and_a_resolution_edits_the_first_piece() {
+        let board = RecordingBoard::default();
+        let (sender, receiver) = mpsc::channel(8);
+        let long = format!("{}\n\n{}", "a".repeat(90), "b".repeat(90));
+        sender.send(Notice::keyed("fp", long)).await.unwrap();
+        sender
+            .send(Notice::replacing("fp", "resolved"))
+            .await
+            .unwrap();
+        sender
+            .send(Notice::replacing("unknown", "posted anew"))
+            .await
+            .unwrap();
+        drop(sender);
+        post_notices(
+            board.clone(),
+            vec!["ops", "down", "home"],
+            receiver,
+            120,
+            Unit::Chars,
+        )
+        .await;
+        let log = board.0.lock().unwrap().clone();
+        let posts = |place: &str| {
+            log.iter()
+                .filter(|l| l.starts_with(&format!("post {place}:")))
+                .count()
+        };
+        // Two pieces in each working place; a place whose first piece fails gets no second.
+        assert_eq!(posts("ops"), 3, "{log:#?}");
+        assert_eq!(posts("down"), 2, "{log:#?}");
+        assert_eq!(posts("home"), 3, "{log:#?}");
+        // The resolution edits the first message of each place it reached, and only those.
+        let edits: Vec<&String> = log.iter().filter(|l| l.starts_with("edit")).collect();
+        assert_eq!(
+            edits,
+            ["edit ops#1: resolved", "edit home#4: resolved"],
+            "{log:#?}"
+        );
+        assert!(
+            log.contains(&"post ops: posted anew".to_owned()),
+            "{log:#?}"
+        );
     }
 }

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use homelab_kit::{
-    AbortOnDrop, Core, FORGET_IDLE_EVERY, KeyedLimiter, PostedNotices, Unit, Wiring, every,
-    refuse_problems, split_markdown,
+    AbortOnDrop, Core, FORGET_IDLE_EVERY, KeyedLimiter, NoticeBoard, Unit, Wiring, every,
+    post_notices, refuse_problems, split_markdown,
 };
-use homelab_port::{ChatHandler, Command, Inbound, Notice, Origin, Platform, Rejection};
+use homelab_port::{ChatHandler, Command, Inbound, Origin, Platform, Rejection};
 use matrix_sdk::attachment::{AttachmentConfig, AttachmentInfo, BaseImageInfo};
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::event_handler::Ctx;
@@ -28,7 +28,6 @@ use matrix_sdk::ruma::{
     MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId, OwnedUserId, RoomOrAliasId, UInt,
 };
 use matrix_sdk::{Client, LoopCtrl, Room, RoomMemberships, RoomState};
-use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use crate::access::AllowList;
@@ -94,11 +93,15 @@ pub async fn run(mut config: Config, wiring: Wiring) -> Result<(), Error> {
             .await
     };
     // Background chores that never end by themselves; aborted once the bot stops.
-    let _notices = AbortOnDrop(tokio::spawn(post_notices(
-        client.clone(),
-        notify_rooms,
-        notices,
-    )));
+    let _notices = notices.map(|notices| {
+        AbortOnDrop(tokio::spawn(post_notices(
+            RoomNotices(client.clone()),
+            notify_rooms,
+            notices,
+            MAX_MESSAGE_BYTES,
+            Unit::Bytes,
+        )))
+    });
     let housekeeping_bot = bot.clone();
     let _housekeeping = every(FORGET_IDLE_EVERY, move || {
         housekeeping_bot.limiter.forget_idle();
@@ -490,56 +493,40 @@ async fn send_image(room: &Room, file: homelab_port::Attachment) {
     }
 }
 
-/// Posts every notice to every notify room until the channel closes; a notice that replaces an
-/// earlier one (a resolved alert) is sent as an `m.replace` edit of the first event that one
-/// posted, so clients show one message that changed.
-async fn post_notices(
-    client: Client,
-    rooms: Vec<OwnedRoomId>,
-    notices: Option<mpsc::Receiver<Notice>>,
-) {
-    let Some(mut notices) = notices else {
-        return;
-    };
-    let mut posted: PostedNotices<(OwnedRoomId, OwnedEventId)> = PostedNotices::default();
-    while let Some(notice) = notices.recv().await {
-        let pieces = split_markdown(&notice.text, MAX_MESSAGE_BYTES, Unit::Bytes);
-        if let Some(events) = posted.to_edit(&notice) {
-            let body = pieces.first().cloned().unwrap_or_default();
-            for (room_id, event_id) in events {
-                let Some(room) = client.get_room(room_id) else {
-                    continue;
-                };
-                let edit = RoomMessageEventContent::notice_markdown(body.clone())
-                    .make_replacement(ReplacementMetadata::new(event_id.clone(), None));
-                if let Err(err) = room.send(edit).await {
-                    warn!(room = %room_id, error = %err, "cannot edit an alert");
-                }
-            }
-            continue;
-        }
-        let mut first_events = Vec::new();
-        for room_id in &rooms {
-            let Some(room) = client.get_room(room_id) else {
-                warn!(room = %room_id, "notify room is not joined; alert not posted");
-                continue;
-            };
-            for (index, piece) in pieces.iter().enumerate() {
-                match room
-                    .send(RoomMessageEventContent::notice_markdown(piece.clone()))
-                    .await
-                {
-                    Ok(sent) if index == 0 => {
-                        first_events.push((room_id.clone(), sent.response.event_id))
-                    }
-                    Ok(_) => {}
-                    Err(err) => {
-                        warn!(room = %room_id, error = %err, "cannot post alert");
-                        break;
-                    }
-                }
+/// Matrix's side of posting notices: a notice event per piece in each notify room; a resolved
+/// alert is sent as an `m.replace` edit of the first event its alert posted, so clients show one
+/// message that changed.
+struct RoomNotices(Client);
+
+impl NoticeBoard for RoomNotices {
+    type Place = OwnedRoomId;
+    type Message = (OwnedRoomId, OwnedEventId);
+
+    async fn post(&self, room_id: &OwnedRoomId, text: String) -> Option<Self::Message> {
+        let Some(room) = self.0.get_room(room_id) else {
+            warn!(room = %room_id, "notify room is not joined; alert not posted");
+            return None;
+        };
+        match room
+            .send(RoomMessageEventContent::notice_markdown(text))
+            .await
+        {
+            Ok(sent) => Some((room_id.clone(), sent.response.event_id)),
+            Err(err) => {
+                warn!(room = %room_id, error = %err, "cannot post alert");
+                None
             }
         }
-        posted.remember(&notice, first_events);
+    }
+
+    async fn edit(&self, (room_id, event_id): &Self::Message, text: String) {
+        let Some(room) = self.0.get_room(room_id) else {
+            return;
+        };
+        let edit = RoomMessageEventContent::notice_markdown(text)
+            .make_replacement(ReplacementMetadata::new(event_id.clone(), None));
+        if let Err(err) = room.send(edit).await {
+            warn!(room = %room_id, error = %err, "cannot edit an alert");
+        }
     }
 }
