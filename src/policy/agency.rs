@@ -6,12 +6,12 @@
 //! seconds", "Redémarrage du NAS en cours"). Sentences are read clause by clause, so a report or
 //! a refusal beside the claim does not hide it, and a claim is never read into them.
 
-use super::claims::{action_at, action_of, claim, is_participle_or_past, negated};
+use super::claims::{action_at, action_of, base_of, claim, is_participle_or_past, negated};
 use super::language_claims::claimed_act;
 use super::languages::tokens;
 use super::lexicon::{
     ACTION_NOUNS, CLAIM_LEADS, CLAIM_LINKS, FIRST_PERSON, Kind, LANGUAGES, LIGHT_VERBS, ON_REQUEST,
-    PARTICLE_ONLY, PARTICLES, PAST_ACTIONS, READ_OBJECTS, VERBS,
+    PARTICLE_ONLY, PARTICLES, READ_OBJECTS,
 };
 use super::topics::category_for;
 use super::{Category, Refusal};
@@ -151,20 +151,6 @@ fn changes(base: &str, object: &[&str]) -> bool {
             "do" | "give" | "take" | "make" | "run" | "check" | "keep"
         )
         && category_for(base, object).is_some()
-}
-
-/// The base form of an English verb form in the action lexicon, common verbs included.
-fn base_of(word: &str) -> Option<&'static str> {
-    VERBS
-        .iter()
-        .find(|[base, participle, gerund]| base == word || participle == word || gerund == word)
-        .map(|[base, _, _]| base.as_str())
-        .or_else(|| {
-            PAST_ACTIONS
-                .iter()
-                .find(|[past, _]| past == word)
-                .map(|[_, verb]| verb.as_str())
-        })
 }
 
 fn noun_action(word: &str) -> Option<&'static str> {

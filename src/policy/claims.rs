@@ -11,8 +11,8 @@ use super::agency::{
 use super::language_claims::{other_language_claim, other_language_success};
 use super::languages::category as action_category;
 use super::lexicon::{
-    ACTION_NOUNS, CLAIM_LEADS, CLAIM_LINKS, FIRST_PERSON, NEGATIONS, PARTICLE_ONLY, PARTICLES,
-    PAST_ACTIONS, REPORT_MARKERS, VERBS,
+    ACTION_NOUNS, CLAIM_LEADS, CLAIM_LINKS, COMMON_PAST, COMMON_VERBS, FIRST_PERSON, NEGATIONS,
+    PARTICLE_ONLY, PARTICLES, PAST_ACTIONS, REPORT_MARKERS, VERBS,
 };
 use super::normalise::{split_sentences, words};
 use super::topics::target_of;
@@ -61,8 +61,8 @@ pub(super) fn claim_by_rules(normalized: &str) -> Option<Refusal> {
     })
 }
 
-/// The English action a word names in any form ("restarted" → "restart").
-pub(super) fn action_of(word: &str) -> Option<&'static str> {
+/// The base form of an English verb form in the action lexicon, common verbs included.
+pub(super) fn base_of(word: &str) -> Option<&'static str> {
     VERBS
         .iter()
         .find(|[base, participle, gerund]| base == word || participle == word || gerund == word)
@@ -73,96 +73,22 @@ pub(super) fn action_of(word: &str) -> Option<&'static str> {
                 .find(|[past, _]| past == word)
                 .map(|[_, verb]| verb.as_str())
         })
-        .filter(|action| {
-            !matches!(
-                *action,
-                "do" | "give"
-                    | "put"
-                    | "take"
-                    | "make"
-                    | "set"
-                    | "run"
-                    | "check"
-                    | "keep"
-                    | "turn"
-                    | "bring"
-                    | "back"
-                    | "free"
-                    | "sort"
-                    | "carry"
-                    | "fire"
-                    | "roll"
-                    | "spin"
-                    | "power"
-                    | "switch"
-                    | "boot"
-                    | "shut"
-                    | "tear"
-                    | "open"
-                    | "close"
-                    | "change"
-                    | "limit"
-                    | "save"
-                    | "share"
-                    | "issue"
-                    | "signal"
-                    | "cycle"
-                    | "lower"
-                    | "raise"
-                    | "drop"
-                    | "trim"
-                    | "expand"
-                    | "extend"
-                    | "format"
-                    | "empty"
-                    | "clear"
-                    | "add"
-                    | "create"
-                    | "write"
-                    | "move"
-                    | "copy"
-                    | "extract"
-                    | "export"
-                    | "import"
-                    | "fix"
-                    | "repair"
-                    | "offline"
-            )
-        })
-        .or_else(|| {
-            // Verbs too common to claim alone count when their object says what changed.
-            matches!(
-                word,
-                "cleared"
-                    | "freed"
-                    | "added"
-                    | "created"
-                    | "changed"
-                    | "fixed"
-                    | "repaired"
-                    | "applied"
-                    | "opened"
-                    | "closed"
-                    | "set"
-                    | "scheduled"
-                    | "configured"
-            )
-            .then(|| match word {
-                "cleared" => "clear",
-                "freed" => "free up",
-                "added" => "add",
-                "created" => "create",
-                "changed" => "change",
-                "fixed" => "fix",
-                "repaired" => "repair",
-                "applied" => "apply",
-                "opened" => "open",
-                "closed" => "close",
-                "set" => "set",
-                "scheduled" => "schedule",
-                _ => "configure",
-            })
-        })
+}
+
+/// The English action a word names in any form ("restarted" → "restart"). Verbs too common to
+/// claim an act alone name one only in the past forms whose object says what changed.
+pub(super) fn action_of(word: &str) -> Option<&'static str> {
+    base_of(word)
+        .filter(|action| !COMMON_VERBS.contains(action))
+        .or_else(|| common_past(word))
+}
+
+/// The act a common verb's past form claims ("cleared" → "clear").
+fn common_past(word: &str) -> Option<&'static str> {
+    COMMON_PAST
+        .iter()
+        .find(|[past, _]| past == word)
+        .map(|[_, act]| act.as_str())
 }
 
 /// The action at `words[i]`, reading phrasal verbs ("shutting down", "rolled back"), light verbs
@@ -241,21 +167,7 @@ pub(super) fn is_participle_or_past(word: &str) -> bool {
         .iter()
         .any(|[base, participle, _]| participle == word && base != "do")
         || PAST_ACTIONS.iter().any(|[past, _]| past == word)
-        || matches!(
-            word,
-            "cleared"
-                | "freed"
-                | "added"
-                | "created"
-                | "changed"
-                | "fixed"
-                | "applied"
-                | "opened"
-                | "closed"
-                | "set"
-                | "scheduled"
-                | "configured"
-        )
+        || common_past(word).is_some()
 }
 
 fn is_gerund(word: &str) -> bool {

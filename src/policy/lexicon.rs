@@ -46,6 +46,7 @@ struct ActionsFile {
     verbs: Vec<[String; 3]>,
     nouns: Vec<[String; 2]>,
     claimed_past: Vec<[String; 2]>,
+    common_past: Vec<[String; 2]>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,7 +68,7 @@ struct AppsFile {
     apps: Vec<String>,
 }
 
-const ENGLISH_TOML: &str = include_str!("lexicon/en.toml");
+const ENGLISH_TOML: &str = LANGUAGE_FILES[0].1;
 const APPS_TOML: &str = include_str!("lexicon/apps.toml");
 
 /// The embedded files are part of the program; a malformed one is a build defect that the unit
@@ -120,6 +121,7 @@ word_sets! { english_words:
     LIGHT_VERBS = "light_verbs";
     ACCESS_VERBS = "access_verbs";
     ACCESS_NOUNS = "access_nouns";
+    COMMON_VERBS = "common_verbs";
 }
 
 /// English phrases that put an act on the user's word or the assistant's hand ("as you asked",
@@ -160,6 +162,10 @@ pub(super) static ACTION_NOUNS: LazyLock<&'static [[String; 2]]> =
 /// Past forms that, after "I", claim an action.
 pub(super) static PAST_ACTIONS: LazyLock<&'static [[String; 2]]> =
     LazyLock::new(|| ENGLISH.actions.claimed_past.as_slice());
+
+/// Past forms of verbs too common to claim alone, and the act each claims ("cleared" → "clear").
+pub(super) static COMMON_PAST: LazyLock<&'static [[String; 2]]> =
+    LazyLock::new(|| ENGLISH.actions.common_past.as_slice());
 
 fn compile(name: &str, pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|e| panic!("lexicon/en.toml: frame `{name}`: {e}"))
@@ -211,15 +217,8 @@ pub(super) static PARTICIPLE_MUST: LazyLock<Regex> =
 pub(super) static PARTICIPLE_WISH: LazyLock<Regex> =
     LazyLock::new(|| compile("participle_wish", &ENGLISH.frames.participle_wish));
 
-/// The lexicons of the other languages, in the order they are tried.
-const LANGUAGE_FILES: [(&str, &str); 6] = [
-    ("fr", include_str!("lexicon/fr.toml")),
-    ("de", include_str!("lexicon/de.toml")),
-    ("es", include_str!("lexicon/es.toml")),
-    ("it", include_str!("lexicon/it.toml")),
-    ("pt", include_str!("lexicon/pt.toml")),
-    ("nl", include_str!("lexicon/nl.toml")),
-];
+/// The lexicons, English first, then the other languages in the order they are tried.
+const LANGUAGE_FILES: [(&str, &str); 7] = language_files!("lexicon");
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -539,7 +538,7 @@ fn fold_lexicon(written: &str) -> String {
 
 pub(super) static LANGUAGES: LazyLock<Languages> = LazyLock::new(|| {
     let mut languages = Languages::default();
-    for (language, text) in LANGUAGE_FILES {
+    for (language, text) in &LANGUAGE_FILES[1..] {
         Languages::load(language, text, &mut languages);
     }
     languages.index_deletions();

@@ -9,15 +9,7 @@ use super::Intent;
 use crate::policy::{WordSet, one_deleted};
 
 /// The router's data files, one per language; the vocabulary is their union.
-const FILES: &[(&str, &str)] = &[
-    ("en", include_str!("vocabulary/en.toml")),
-    ("fr", include_str!("vocabulary/fr.toml")),
-    ("de", include_str!("vocabulary/de.toml")),
-    ("es", include_str!("vocabulary/es.toml")),
-    ("it", include_str!("vocabulary/it.toml")),
-    ("pt", include_str!("vocabulary/pt.toml")),
-    ("nl", include_str!("vocabulary/nl.toml")),
-];
+const FILES: [(&str, &str); 7] = language_files!("vocabulary");
 
 /// Declares the word sets once: the struct's fields are the files' keys.
 macro_rules! word_sets {
