@@ -10,7 +10,6 @@ use homelab_port::{
     ChatError, ChatHandler, Command, Inbound, Origin, Outcome, Platform, Rejection, Reply,
     ToolCall, WebhookCall, WebhookReceipt,
 };
-use serde_json::json;
 
 use crate::alerts::inbox::AlertInbox;
 use crate::audit::{AuditEntry, AuditSink};
@@ -18,7 +17,7 @@ use crate::conversation::{ConversationStore, Turn};
 use crate::llm::{AnswerRequest, LlmProvider, LlmUsage};
 use crate::policy;
 use crate::router;
-use crate::tools::{ToolRegistry, names};
+use crate::tools::ToolRegistry;
 
 /// Longest message the core accepts from any adapter, in characters. Adapters may be stricter.
 pub const MAX_MESSAGE_CHARS: usize = 16_000;
@@ -385,25 +384,7 @@ impl ChatHandler for Orchestrator {
 
     /// For autocomplete: a read of the container list, not a request, so it is not audited.
     async fn container_names(&self) -> Vec<String> {
-        if !self.tools.contains(names::LIST_CONTAINERS) {
-            return Vec::new();
-        }
-        let outcome = self
-            .tools
-            .call(names::LIST_CONTAINERS, json!({"all": true}))
-            .await;
-        let Ok(output) = outcome.result else {
-            return Vec::new();
-        };
-        let mut names: Vec<String> = output.data["containers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["name"].as_str().map(str::to_owned))
-            .collect();
-        names.sort();
-        names.dedup();
-        names
+        router::container_names(&self.tools).await
     }
 
     async fn reject(&self, inbound: Inbound, rejection: Rejection) -> Result<(), ChatError> {
@@ -460,11 +441,13 @@ mod tests {
     use crate::config::ConversationConfig;
     use crate::llm::offline::OfflineAnswerer;
     use crate::llm::{Answer, LlmError};
+    use crate::tools::names;
     use crate::tools::sampler::Sampler;
     use crate::tools::system;
     use crate::tools::system::tests::sample_snapshot;
     use homelab_port::{Origin, Platform};
     use serde_json::Value;
+    use serde_json::json;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::time::Duration;

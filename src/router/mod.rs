@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::conversation::Turn;
 use crate::llm::Answer;
-use crate::tools::{CallOutcome, ToolRegistry, names};
+use crate::tools::{CallOutcome, ToolOutput, ToolRegistry, names};
 
 pub use self::plan::{Planned, plan};
 pub use self::render::render;
@@ -332,6 +332,34 @@ async fn named_host(question: &str, tools: &ToolRegistry) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The container names in a `list_containers` result, in its order.
+fn listed_names(output: &ToolOutput) -> Vec<String> {
+    output.data["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Every container's name, sorted, for an adapter's autocomplete; empty when Docker is off or
+/// cannot be read. A read of the list, not a request: the caller does not audit it.
+pub async fn container_names(tools: &ToolRegistry) -> Vec<String> {
+    if !tools.contains(names::LIST_CONTAINERS) {
+        return Vec::new();
+    }
+    let outcome = tools
+        .call(names::LIST_CONTAINERS, json!({"all": true}))
+        .await;
+    let Ok(output) = outcome.result else {
+        return Vec::new();
+    };
+    let mut names = listed_names(&output);
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// What the answerer knows about the containers a question may name.
 #[derive(Debug, Default)]
 pub struct ContainerContext {
@@ -387,12 +415,7 @@ async fn container_context(
     let mut context = ContainerContext::default();
     match &outcome.result {
         Ok(output) => {
-            context.known = output.data["containers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|c| c["name"].as_str().map(str::to_owned))
-                .collect();
+            context.known = listed_names(output);
             context.mentioned = mentioned_containers(&words, &context.known);
             if context.mentioned.is_empty() {
                 context.group = shared_name_part(&words, &context.known);
