@@ -1,6 +1,7 @@
 //! `list_containers`: every container with its state, health, uptime, restarts, image and ports,
 //! from one list request per engine plus an inspect of each container that needs more.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -204,7 +205,7 @@ impl Row {
 
 /// `8080→80/tcp` for published ports, `80/tcp` for exposed ones; IPv4/IPv6 twins merged.
 fn ports(summary: &ContainerSummary) -> Vec<String> {
-    let mut out: Vec<String> = summary
+    let unique: BTreeSet<String> = summary
         .ports
         .iter()
         .flatten()
@@ -216,9 +217,7 @@ fn ports(summary: &ContainerSummary) -> Vec<String> {
             }
         })
         .collect();
-    out.sort();
-    out.dedup();
-    out
+    unique.into_iter().collect()
 }
 
 #[async_trait]
