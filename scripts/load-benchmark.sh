@@ -26,7 +26,7 @@ fi
 env "${docker_env[@]}" HOMELAB_AUDIT__PATH="$work/audit.jsonl" HOMELAB_HTTP__BIND=127.0.0.1:0 \
   RATE_LIMIT_REQUESTS=100000000 RATE_LIMIT_WINDOW=1 \
   LOG_LEVEL=warn,homelab_assistant::serve=info \
-  target/release/homelab-assistant serve 2>"$work/serve.log" &
+  "${CARGO_TARGET_DIR:-target}/release/homelab-assistant" serve 2>"$work/serve.log" &
 server_pid=$!
 for _ in $(seq 100); do
   url="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1 || true)"
@@ -38,7 +38,7 @@ sleep 2
 idle="$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")"
 echo "idle_rss_kib=$idle"
 echo "question: $QUESTION"
-result="$(target/release/examples/loadgen --url "$url/chat" --concurrency "$CONCURRENCY" \
+result="$("${CARGO_TARGET_DIR:-target}/release/examples/loadgen" --url "$url/chat" --concurrency "$CONCURRENCY" \
   --seconds "$SECONDS_TO_RUN" --message "$QUESTION")"
 echo "$result"
 echo "loaded_rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")"

@@ -10,14 +10,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN="${BIN:-target/release/homelab-assistant}"
+default_bin="${CARGO_TARGET_DIR:-target}/release/homelab-assistant"
+BIN="${BIN:-$default_bin}"
 work="$(mktemp -d)"
 trap 'kill "${llm_pid:-0}" 2>/dev/null || true; bash scripts/docker-fixtures.sh stop || true; rm -rf "$work"' EXIT
 
 docker_line="$(FIXTURE_EXTRA="${FIXTURE_EXTRA:-23}" bash scripts/docker-fixtures.sh)"
 export DOCKER_HOST="${docker_line#DOCKER_HOST=}"
 (cd "$work" && npm install --silent --no-audit --no-fund gpt-tokenizer@2 >/dev/null)
-[ "$BIN" != target/release/homelab-assistant ] || cargo build --release --quiet --bin homelab-assistant
+[ "$BIN" != "$default_bin" ] || cargo build --release --quiet --bin homelab-assistant
 
 cat >"$work/llm.py" <<'PY'
 import json, sys
