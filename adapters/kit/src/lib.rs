@@ -1,8 +1,8 @@
 //! What every Homelab Assistant chat adapter needs besides its platform SDK, written once: the
 //! call into the core (its own task, a timeout, a drain at shutdown, one safe text per failure),
 //! the inputs of a bot's run, the per-user rate limiter and its config, Markdown splitting for
-//! message size limits, the messages keyed notices posted (for edits), UTF-8 truncation and a stable
-//! text hash, the secret type with its `*_file` reader, and what every
+//! message size limits, the one loop that posts notices and edits them when resolved, UTF-8
+//! truncation and a stable text hash, the secret type with its `*_file` reader, and what every
 //! adapter's config section shares with the binary's config (the problem type, whole-second
 //! durations, the URL check).
 //!
