@@ -22,7 +22,7 @@ mod wiring;
 
 pub use crate::core::{Core, HANDLER_TIMEOUT};
 pub use in_flight::InFlight;
-pub use posted::{NoticeBoard, PostedNotices, REMEMBERED_NOTICES, post_notices};
+pub use posted::{NoticeBoard, post_notices};
 pub use rate_limit::{FORGET_IDLE_EVERY, KeyedLimiter, RateLimit, RateLimitError};
 pub use secret::{Secret, resolve_secret_file, resolve_secret_files};
 pub use settings::{ConfigProblem, describe_problems, is_http_url, refuse_problems, whole_seconds};
